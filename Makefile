@@ -1,0 +1,21 @@
+# The two commands: `make run` (the portal with everything it needs) and `make test`.
+.PHONY: run test install services bench demo
+
+PYTHON := .venv/bin/python
+
+install:
+	@scripts/install.sh
+
+services:
+	@scripts/ensure-services.sh
+
+run: install services
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py migrate --noinput
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo
+	DEBUG=1 SECURE_HTTPS=0 .venv/bin/honcho -f Procfile start
+
+test: install services
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bench: install services
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m bench

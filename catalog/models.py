@@ -1,0 +1,102 @@
+from django.db import models
+
+
+class NvLink(models.TextChoices):
+    YES = "yes", "NVLink (full mesh)"
+    PAIRS = "pairs", "NVLink bridge (pairs)"
+    NO = "no", "No NVLink"
+
+
+class GpuClass(models.Model):
+    """A GPU type, named by the value of the `gpu.nvidia.com/class` node label."""
+
+    name = models.CharField(max_length=64, unique=True, help_text="gpu.nvidia.com/class label value")
+    display_name = models.CharField(max_length=100)
+    vram_gb = models.PositiveIntegerField()
+    nvlink = models.CharField(max_length=8, choices=NvLink.choices, default=NvLink.NO)
+    infiniband = models.BooleanField(default=False)
+    price_per_gpu_hour = models.DecimalField(
+        max_digits=8, decimal_places=4, help_text="Current price; history is in GpuPrice"
+    )
+    available = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["price_per_gpu_hour", "name"]
+        verbose_name = "GPU class"
+        verbose_name_plural = "GPU classes"
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def multi_gpu_ok(self):
+        """Several GPUs in one replica want NVLink between them."""
+        return self.nvlink in (NvLink.YES, NvLink.PAIRS)
+
+    @property
+    def max_gpus_per_replica(self):
+        return {NvLink.YES: 8, NvLink.PAIRS: 2}.get(self.nvlink, 1)
+
+
+class GpuPrice(models.Model):
+    """Price history: the price in force from `valid_from` until the next row."""
+
+    gpu_class = models.ForeignKey(GpuClass, on_delete=models.CASCADE, related_name="prices")
+    price_per_gpu_hour = models.DecimalField(max_digits=8, decimal_places=4)
+    valid_from = models.DateTimeField(db_index=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["gpu_class", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["gpu_class", "valid_from"], name="one_price_per_instant")
+        ]
+
+    def __str__(self):
+        return f"{self.gpu_class} ${self.price_per_gpu_hour}/h from {self.valid_from:%Y-%m-%d}"
+
+
+class Region(models.Model):
+    code = models.CharField(max_length=32, unique=True, help_text="topology.kubernetes.io/region value")
+    name = models.CharField(max_length=100)
+    available = models.BooleanField(default=True)
+    gpu_classes = models.ManyToManyField(GpuClass, through="RegionOffering", related_name="regions")
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+
+class RegionOffering(models.Model):
+    """A GPU class offered in a region, with how many GPUs are free there now."""
+
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="offerings")
+    gpu_class = models.ForeignKey(GpuClass, on_delete=models.CASCADE, related_name="offerings")
+    available_gpus = models.PositiveIntegerField(default=64)
+
+    class Meta:
+        ordering = ["region", "gpu_class"]
+        constraints = [models.UniqueConstraint(fields=["region", "gpu_class"], name="one_offering")]
+
+    def __str__(self):
+        return f"{self.gpu_class} in {self.region}"
+
+
+class StorageTier(models.Model):
+    slug = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=100)
+    best_for = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    read_gbps = models.DecimalField(
+        max_digits=6, decimal_places=2, help_text="Typical read throughput in GB/s, for cold-start estimates"
+    )
+    price_per_gb_month = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self):
+        return self.slug

@@ -1,0 +1,84 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$",
+    "Use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit.",
+)
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    DEPLOYER = "deployer", "Deployer"
+    OWNER = "owner", "Owner"
+
+
+# Roles that may create, change and delete deployments.
+DEPLOY_ROLES = (Role.DEPLOYER, Role.OWNER)
+
+
+class Team(models.Model):
+    slug = models.CharField(max_length=32, unique=True, validators=[slug_validator])
+    name = models.CharField(max_length=100)
+    monthly_budget_usd = models.DecimalField(
+        max_digits=12, decimal_places=2, default=1000, validators=[MinValueValidator(0)]
+    )
+    gpu_quota = models.PositiveIntegerField(default=8, help_text="Most GPUs the team may request at once")
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.slug
+
+    @property
+    def namespace(self):
+        return f"tenant-{self.slug}"
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")]
+
+    def __str__(self):
+        return f"{self.user} in {self.team} as {self.role}"
+
+    @property
+    def can_deploy(self):
+        return self.role in DEPLOY_ROLES
+
+
+def token_hash(key):
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A per-user API key. Only its SHA-256 is stored; the key is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise the key")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def generate_key():
+        return "gnt_" + secrets.token_urlsafe(32)

@@ -1,0 +1,59 @@
+"""Personas in one place: an owner, a deployer, a viewer, an outsider, platform staff."""
+
+import pytest
+from django.test import Client
+
+from teams.models import Role
+
+from .factories import MembershipFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(slug="nlp", name="NLP")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(slug="vision", name="Vision")
+
+
+def _member(team, username, role):
+    return MembershipFactory(user=UserFactory(username=username), team=team, role=role).user
+
+
+@pytest.fixture
+def owner(team):
+    return _member(team, "olivia-owner", Role.OWNER)
+
+
+@pytest.fixture
+def deployer(team):
+    return _member(team, "dan-deployer", Role.DEPLOYER)
+
+
+@pytest.fixture
+def viewer(team):
+    return _member(team, "vic-viewer", Role.VIEWER)
+
+
+@pytest.fixture
+def outsider(other_team):
+    return _member(other_team, "oscar-outsider", Role.OWNER)
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="sam-staff", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def login():
+    """login(user) -> a Django test Client logged in as that user."""
+
+    def _login(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return _login
