@@ -1,0 +1,18 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from . import selectors
+
+
+@login_required
+def catalog_page(request):
+    return render(
+        request,
+        "catalog/catalog.html",
+        {
+            "nav": "catalog",
+            "gpus": selectors.gpu_classes_list(),
+            "regions": selectors.regions_list(),
+            "tiers": selectors.storage_tiers_list(),
+        },
+    )

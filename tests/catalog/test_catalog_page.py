@@ -1,0 +1,29 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_catalog_page_lists_classes_prices_regions_and_tiers(login, viewer):
+    page = login(viewer).get("/catalog/").content.decode()
+    assert "H100_NVLINK_80GB" in page and "80 GB" in page and "$6.16" in page
+    assert "NVLink bridge (pairs)" in page  # A40
+    assert "Accelerated object storage" in page and "Tensorizer" in page
+    assert "LAS1" in page
+
+
+def test_catalog_page_needs_login(client):
+    response = client.get("/catalog/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/catalog/")
+
+
+def test_login_page_and_login_flow(client, viewer):
+    assert "Log in to Gantry" in client.get("/login/").content.decode()
+    response = client.post("/login/", {"username": "vic-viewer", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    assert "vic-viewer" in client.get("/catalog/").content.decode()
+
+
+def test_wrong_password_is_refused(client, viewer):
+    response = client.post("/login/", {"username": "vic-viewer", "password": "nope"})
+    assert "didn&#x27;t match" in response.content.decode() or "didn't match" in response.content.decode()

@@ -1,0 +1,32 @@
+import pytest
+from django.db import IntegrityError
+
+from teams.models import Membership, Role
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_team_namespace_is_tenant_slug(team):
+    assert team.namespace == "tenant-nlp"
+
+
+def test_roles_decide_who_may_deploy(owner, deployer, viewer, team):
+    roles = {m.user.username: m.can_deploy for m in Membership.objects.filter(team=team)}
+    assert roles == {"olivia-owner": True, "dan-deployer": True, "vic-viewer": False}
+
+
+def test_one_membership_per_user_and_team(viewer, team):
+    with pytest.raises(IntegrityError):
+        MembershipFactory(user=viewer, team=team, role=Role.OWNER)
+
+
+def test_seed_demo_creates_login_and_is_idempotent(django_user_model):
+    from django.core.management import call_command
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    demo = django_user_model.objects.get(username="demo")
+    assert demo.check_password("gantry-demo")
+    assert demo.memberships.get().role == Role.OWNER
+    assert django_user_model.objects.get(username="admin").is_staff
