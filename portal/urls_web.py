@@ -1,9 +1,7 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from catalog.views import catalog_page
-from deployments.views import dashboard, fleet, wizard
-from teams.views import tokens_page
 
 from . import views
 
@@ -11,9 +9,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", dashboard.placeholder, name="dashboard"),
-    path("new/", wizard.placeholder, name="wizard-start"),
-    path("fleet/", fleet.placeholder, name="fleet"),
     path("catalog/", catalog_page, name="catalog"),
-    path("tokens/", tokens_page, name="tokens"),
+    path("", include("deployments.urls_dashboard")),
+    path("", include("deployments.urls_wizard")),
+    path("", include("deployments.urls_fleet")),
+    path("", include("teams.urls")),
 ]

@@ -7,6 +7,8 @@ from teams.models import Role
 
 from .factories import MembershipFactory, TeamFactory, UserFactory
 
+pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures"]
+
 
 @pytest.fixture
 def team(db):

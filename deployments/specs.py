@@ -1,0 +1,498 @@
+"""The v1 deployment spec (../shared/SPEC.md) and its one validator.
+
+`spec_validate` checks the shape, the catalog references, the seed's rules and
+the secret rules, and returns the spec normalised (plain defaults filled in).
+What needs judgement (GPU, storage tier, utilization …) is left to
+recommend.py; run `spec_validate` again on the completed spec and every field
+is checked, including that the GPU holds the model.
+"""
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Literal, NotRequired, TypedDict
+
+from .recommend import (
+    BYTES_PER_PARAMETER,
+    GPU_COUNTS,
+    TARGET_UTILIZATION,
+    catalog_snapshot,
+    gpu_memory_needed_gb,
+    region_alternatives,
+)
+
+
+class Runtime(TypedDict):
+    image: str
+    args: NotRequired[list[str]]
+    port: NotRequired[int]
+    protocol: NotRequired[Literal["http", "grpc"]]
+    env: NotRequired[dict[str, str]]
+    secret_env: NotRequired[dict[str, str]]
+    timeout_seconds: NotRequired[int]  # request timeout; Knative allows at most 600
+
+
+class Model(TypedDict):
+    uri: str
+    parameters_billions: float
+    precision: Literal["fp32", "fp16", "bf16", "int8", "int4"]
+    format: Literal["tensorizer", "safetensors", "other"]
+
+
+class Storage(TypedDict, total=False):
+    tier: Literal["object", "accelerated-object", "nvme-pvc"]
+    pvc_size_gi: int
+    credentials_secret: str
+
+
+class Compute(TypedDict, total=False):
+    gpu_class: str
+    gpus_per_replica: int
+    region: str
+    cpu: float
+    memory_gi: int
+
+
+class Scaling(TypedDict, total=False):
+    min_replicas: int
+    max_replicas: int
+    target_concurrency: int
+    target_utilization_percent: int
+    scale_to_zero_retention: str
+    latency_tolerance: Literal["strict", "moderate", "relaxed"]
+
+
+class Batching(TypedDict):
+    max_batch_size: int
+    max_latency_ms: int
+
+
+class Batch(TypedDict, total=False):
+    inputs_uri: str
+    outputs_uri: str
+    parallelism: int
+    timeout_minutes: int
+    retries: int
+
+
+class Access(TypedDict, total=False):
+    visibility: Literal["public", "cluster-local"]
+    cross_cloud_clients: bool
+
+
+class DeploymentSpec(TypedDict):
+    """The spec exactly as SPEC.md names it (v1)."""
+
+    name: str
+    team: str
+    workload: Literal["online", "batch"]
+    target: NotRequired[Literal["knative", "kserve", "argo"]]
+    runtime: Runtime
+    model: Model
+    storage: NotRequired[Storage]
+    compute: NotRequired[Compute]
+    scaling: NotRequired[Scaling]
+    batching: NotRequired[Batching]
+    batch: NotRequired[Batch]
+    access: NotRequired[Access]
+    request_queue: NotRequired[bool]
+    models_per_gpu: NotRequired[int]
+    region_preference: NotRequired[Literal["best-availability", "closest-to-users"]]
+
+
+SECTIONS = {
+    "runtime": set(Runtime.__annotations__),
+    "model": set(Model.__annotations__),
+    "storage": set(Storage.__annotations__),
+    "compute": set(Compute.__annotations__),
+    "scaling": set(Scaling.__annotations__),
+    "batching": set(Batching.__annotations__),
+    "batch": set(Batch.__annotations__),
+    "access": set(Access.__annotations__),
+}
+TOP_LEVEL = set(DeploymentSpec.__annotations__)
+ONLINE_ONLY = ("scaling", "batching")
+MAX_RETENTION_SECONDS = 3600
+MAX_TIMEOUT_SECONDS = 600
+DEFAULT_TIMEOUT_SECONDS = 300
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+SECRET_REF_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)/([-._a-zA-Z0-9]{1,253})$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# repository[:tag][@digest]; a tag or a digest is required so that a revision is reproducible.
+IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
+# Literal credentials: well-known token prefixes, PEM keys, AWS key ids, or long random-looking strings.
+TOKEN_RE = re.compile(
+    r"^(hf_|sk-|sk_live_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA|ASIA|AIza|eyJ)|-----BEGIN"
+)
+SENSITIVE_NAME_RE = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    field: str | None
+    message: str
+
+    def as_dict(self):
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+@dataclass
+class SpecResult:
+    spec: dict
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def duration_seconds(text):
+    """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
+    match = DURATION_RE.match(text or "") if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def looks_like_secret(value):
+    """True for a string that looks like a literal key or token rather than a reference."""
+    if not isinstance(value, str):
+        return False
+    if TOKEN_RE.search(value):
+        return True
+    if len(value) >= 20 and re.fullmatch(r"[A-Za-z0-9+/=_\-]+", value):
+        classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
+        return classes >= 3 or (classes == 2 and len(value) >= 32 and not re.search(r"[-/]", value))
+    return False
+
+
+class _Checker:
+    """Collects issues while walking the spec; one instance per validation."""
+
+    def __init__(self, data):
+        self.data = data
+        self.errors = []
+        self.warnings = []
+
+    def error(self, code, path, message):
+        self.errors.append(Issue(code, path, message))
+
+    def warn(self, code, path, message):
+        self.warnings.append(Issue(code, path, message))
+
+    def section(self, name):
+        value = self.data.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error("invalid_value", name, f"`{name}` must be an object.")
+            return {}
+        for key in sorted(set(value) - SECTIONS[name]):
+            self.error("unknown_field", f"{name}.{key}",
+                       f"`{name}.{key}` is not a v1 spec field; remove it or check the spelling.")
+        return value
+
+    def integer(self, section, key, *, minimum, maximum=None, code="invalid_value"):
+        value = section.get(key)
+        if value is None:
+            return None
+        path = self._path(section, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum
+        ):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self.error(code, path, f"`{path}` must be a whole number {bound}.")
+            return None
+        return value
+
+    def number(self, section, key, *, minimum):
+        value = section.get(key)
+        if value is None:
+            return None
+        path = self._path(section, key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum:
+            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum}.")
+            return None
+        return value
+
+    def choice(self, section, key, choices, *, default=None):
+        value = section.get(key, default)
+        path = self._path(section, key)
+        if value is not None and value not in choices:
+            self.error("invalid_value", path, f"`{path}` must be one of: {', '.join(choices)}.")
+            return default
+        return value
+
+    def _path(self, section, key):
+        for name in SECTIONS:
+            if self.data.get(name) is section:
+                return f"{name}.{key}"
+        return key
+
+
+def spec_validate(data, *, user=None, catalog=None):
+    """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do."""
+    if not isinstance(data, dict):
+        return SpecResult({}, [Issue("invalid_value", None, "The spec must be a JSON object.")])
+    catalog = catalog or catalog_snapshot()
+    spec = {k: v for k, v in data.items() if k in TOP_LEVEL}
+    check = _Checker(spec)
+    for key in sorted(set(data) - TOP_LEVEL):
+        check.error("unknown_field", key, f"`{key}` is not a v1 spec field; remove it or check the spelling.")
+
+    _check_identity(check, spec, user)
+    workload = spec.get("workload")
+    for section in SECTIONS:
+        spec[section] = dict(check.section(section))
+    _check_runtime(check, spec)
+    _check_model_and_storage(check, spec, workload)
+    _check_compute(check, spec, catalog)
+    if workload == "online":
+        _check_scaling(check, spec)
+    elif workload == "batch":
+        _check_batch(check, spec)
+    _check_access_and_rules(check, spec, workload)
+    for section in SECTIONS:
+        if not spec[section]:
+            spec.pop(section)
+    return SpecResult(spec, check.errors, check.warnings)
+
+
+def _check_identity(check, spec, user):
+    name = spec.get("name")
+    if not isinstance(name, str) or not (1 <= len(name) <= 40) or not NAME_RE.match(name):
+        check.error("invalid_name", "name", "Use 1-40 lowercase letters, digits or '-', starting and ending "
+                    "with a letter or digit (a DNS-1123 label), e.g. `llama-chat`.")
+    team = spec.get("team")
+    if not _team_allowed(team, user):
+        check.error("unknown_team", "team", f"`{team}` is not a team you belong to; pick one of your teams "
+                    "(the slug shown on your dashboard).")
+    workload = check.choice(spec, "workload", ("online", "batch"))
+    if workload is None:
+        check.error("invalid_value", "workload", "`workload` is required: `online` for request/response "
+                    "under a minute, `batch` for batch jobs or anything longer.")
+    target = spec.get("target")
+    if workload == "online":
+        spec["target"] = check.choice(spec, "target", ("knative", "kserve"), default="knative")
+    elif workload == "batch":
+        if target not in (None, "argo"):
+            check.error("invalid_value", "target", "Batch work always runs as an Argo Workflow; "
+                        "leave `target` out (or set it to `argo`).")
+        spec["target"] = "argo"
+
+
+def _team_allowed(slug, user):
+    from teams.models import Team
+
+    if not isinstance(slug, str) or not slug:
+        return False
+    teams = Team.objects.filter(slug=slug)
+    if user is not None and not user.is_staff:
+        teams = teams.filter(memberships__user=user)
+    return teams.exists()
+
+
+def _check_runtime(check, spec):
+    runtime = spec["runtime"]
+    image = runtime.get("image")
+    if not isinstance(image, str) or not image.strip():
+        check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
+                    "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
+    elif not IMAGE_RE.match(image) or not (re.search(r":[\w][\w.\-]*$", image.split("/")[-1]) or "@" in image):
+        check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
+                    "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
+    args = runtime.get("args")
+    if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
+        check.error("invalid_value", "runtime.args", "`runtime.args` must be a list of strings.")
+    runtime["port"] = check.integer(runtime, "port", minimum=1, maximum=65535) or runtime.get("port", 8080)
+    runtime["protocol"] = check.choice(runtime, "protocol", ("http", "grpc"), default="http")
+    timeout = check.integer(runtime, "timeout_seconds", minimum=1)
+    if timeout is not None and timeout > MAX_TIMEOUT_SECONDS:
+        check.error("request_timeout_too_long", "runtime.timeout_seconds", f"Knative allows at most "
+                    f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer use `workload: batch`.")
+    _check_env(check, runtime)
+
+
+def _check_env(check, runtime):
+    env = runtime.get("env")
+    if env is not None:
+        if not isinstance(env, dict):
+            check.error("invalid_value", "runtime.env", "`runtime.env` must map names to plain string values.")
+        else:
+            for name, value in sorted(env.items()):
+                path = f"runtime.env.{name}"
+                if not ENV_NAME_RE.match(name) or not isinstance(value, str):
+                    check.error("invalid_value", path, "Environment names are letters, digits and `_`; "
+                                "values are strings.")
+                elif looks_like_secret(value) or (SENSITIVE_NAME_RE.search(name) and value):
+                    check.error("plaintext_secret", path, f"`{name}` looks like a secret: store it in a "
+                                "Kubernetes Secret and reference it in `runtime.secret_env` as "
+                                f"`{name}: <secret name>/<key>`.")
+    secret_env = runtime.get("secret_env")
+    if secret_env is not None:
+        if not isinstance(secret_env, dict):
+            check.error("invalid_value", "runtime.secret_env", "`runtime.secret_env` must map names to "
+                        "`<secret name>/<key>` references.")
+            return
+        for name, ref in sorted(secret_env.items()):
+            path = f"runtime.secret_env.{name}"
+            if not ENV_NAME_RE.match(name):
+                check.error("invalid_value", path, "Environment names are letters, digits and `_`.")
+            elif isinstance(ref, str) and SECRET_REF_RE.match(ref):
+                continue
+            elif looks_like_secret(ref):
+                check.error("plaintext_secret", path, "This looks like the secret itself. Put it in a "
+                            "Kubernetes Secret and give `<secret name>/<key>` here, e.g. `hf-token/token`.")
+            else:
+                check.error("invalid_secret_ref", path, "Give a reference `<secret name>/<key>`, e.g. "
+                            "`hf-token/token`; the secret name is lowercase letters, digits, '-' or '.'.")
+
+
+def _check_model_and_storage(check, spec, workload):
+    model, storage = spec["model"], spec["storage"]
+    uri = model.get("uri")
+    if not isinstance(uri, str) or not URI_RE.match(uri):
+        check.error("invalid_model_uri", "model.uri", "Give where the checkpoint lives: "
+                    "`s3://<bucket>/<path>` or `pvc://<claim>/<path>`.")
+        uri = None
+    if model.get("parameters_billions") is None:
+        check.error("invalid_value", "model.parameters_billions", "Give the model size in billions of "
+                    "parameters (e.g. 8 for an 8B model): it decides which GPU fits.")
+    check.number(model, "parameters_billions", minimum=0)
+    model["precision"] = check.choice(model, "precision", tuple(BYTES_PER_PARAMETER), default="bf16")
+    default_format = "tensorizer" if (uri or "").endswith(".tensors") else (
+        "safetensors" if (uri or "").endswith(".safetensors") else "other")
+    model["format"] = check.choice(model, "format", ("tensorizer", "safetensors", "other"), default=default_format)
+
+    tier = check.choice(storage, "tier", ("object", "accelerated-object", "nvme-pvc"))
+    if uri and tier:
+        on_pvc = uri.startswith("pvc://")
+        if on_pvc != (tier == "nvme-pvc"):
+            check.error("storage_mismatch", "storage.tier", "`nvme-pvc` goes with `model.uri: pvc://<claim>/<path>`"
+                        " and the object tiers with `s3://…`; change one of them.")
+    check.integer(storage, "pvc_size_gi", minimum=1, maximum=100000)
+    secret = storage.get("credentials_secret")
+    if secret is not None:
+        if looks_like_secret(secret):
+            check.error("plaintext_secret", "storage.credentials_secret", "This looks like a key itself. "
+                        "Store the object-store keys in a Kubernetes Secret and give only its name here.")
+        elif not isinstance(secret, str) or not SECRET_NAME_RE.match(secret):
+            check.error("invalid_secret_ref", "storage.credentials_secret", "Give the name of a Secret in your "
+                        "team namespace (lowercase letters, digits, '-' or '.').")
+    if workload == "online" and spec.get("target") == "knative" and uri and uri.startswith("pvc://"):
+        check.warn("pvc_needs_feature_flag", "model.uri", "A plain Knative Service mounts a PVC only when the "
+                   "cluster enables `kubernetes.podspec-persistent-volume-claim`; use `target: kserve` "
+                   "or object storage if unsure.")
+
+
+def _check_compute(check, spec, catalog):
+    compute = spec["compute"]
+    gpu_name, region = compute.get("gpu_class"), compute.get("region")
+    gpu = catalog.gpus.get(gpu_name)
+    if gpu_name is not None and (gpu is None or not gpu.available):
+        check.error("unknown_gpu_class", "compute.gpu_class", f"`{gpu_name}` is not an available GPU class; "
+                    f"pick one of {', '.join(sorted(n for n, g in catalog.gpus.items() if g.available))} or "
+                    "leave it out for a recommendation.")
+        gpu = None
+    offered = catalog.regions.get(region)
+    if region is not None and (offered is None or not offered.available):
+        check.error("unknown_region", "compute.region", f"`{region}` is not an available region; pick one of "
+                    f"{', '.join(sorted(c for c, r in catalog.regions.items() if r.available))} or leave it out.")
+        offered = None
+    if gpu and offered and gpu.name not in offered.offerings:
+        others = ", ".join(region_alternatives(catalog, gpu.name)) or "none right now"
+        check.error("gpu_not_in_region", "compute.gpu_class", f"{gpu.name} is not offered in {region}. "
+                    f"Regions with it: {others}; or leave `gpu_class` out for a class that is there.")
+    gpus = check.integer(compute, "gpus_per_replica", minimum=1, maximum=max(GPU_COUNTS))
+    if gpus and gpu and gpus > gpu.max_gpus:
+        check.error("multi_gpu_needs_nvlink", "compute.gpus_per_replica", f"{gpu.name} allows at most "
+                    f"{gpu.max_gpus} GPU(s) per replica: several GPUs in one replica need NVLink. "
+                    "Pick an NVLink class or fewer GPUs.")
+        gpus = None
+    check.number(compute, "cpu", minimum=0)
+    check.integer(compute, "memory_gi", minimum=1)
+    params = spec["model"].get("parameters_billions")
+    if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
+        need = gpu_memory_needed_gb(params, spec["model"]["precision"])
+        if gpu.vram_gb * gpus < need:
+            more = math.ceil(need / gpu.vram_gb)
+            hint = (f"use {more} GPUs per replica" if more <= gpu.max_gpus else "pick a class with more memory")
+            check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
+                        f"of GPU memory but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, or leave "
+                        "`gpu_class` and `gpus_per_replica` out for a recommendation.")
+
+
+def _check_scaling(check, spec):
+    scaling = spec["scaling"]
+    lo = check.integer(scaling, "min_replicas", minimum=0, code="invalid_replicas")
+    hi = check.integer(scaling, "max_replicas", minimum=1, code="invalid_replicas")
+    if lo is not None and hi is not None and lo > hi:
+        check.error("invalid_replicas", "scaling.min_replicas", f"`min_replicas` ({lo}) is above `max_replicas` "
+                    f"({hi}); lower the minimum or raise the maximum.")
+    check.integer(scaling, "target_concurrency", minimum=1)
+    check.integer(scaling, "target_utilization_percent", minimum=1, maximum=100)
+    check.choice(scaling, "latency_tolerance", tuple(TARGET_UTILIZATION))
+    retention = scaling.get("scale_to_zero_retention")
+    if retention is not None:
+        seconds = duration_seconds(retention)
+        if seconds is None:
+            check.error("invalid_value", "scaling.scale_to_zero_retention", "Write the retention as a duration "
+                        "such as `30m`, `1h` or `90s`.")
+        elif seconds > MAX_RETENTION_SECONDS:
+            check.error("scale_to_zero_retention_too_long", "scaling.scale_to_zero_retention", "Knative keeps "
+                        "idle pods at most 1h; use `1h` or less, or set `min_replicas: 1` to stay warm.")
+    batching = spec["batching"]
+    if batching:
+        for key in ("max_batch_size", "max_latency_ms"):
+            if batching.get(key) is None:
+                check.error("invalid_value", f"batching.{key}", f"`batching.{key}` is required with batching.")
+        check.integer(batching, "max_batch_size", minimum=1, maximum=1024)
+        check.integer(batching, "max_latency_ms", minimum=1, maximum=60000)
+    if spec["batch"]:
+        check.warn("ignored_field", "batch", "`batch` applies to batch workloads only and is ignored here.")
+        spec["batch"] = {}
+
+
+def _check_batch(check, spec):
+    batch = spec["batch"]
+    for key in ("inputs_uri", "outputs_uri"):
+        value = batch.get(key)
+        if not isinstance(value, str) or not URI_RE.match(value):
+            check.error("invalid_value", f"batch.{key}", f"`batch.{key}` is required: `s3://<bucket>/<path>` "
+                        "or `pvc://<claim>/<path>`.")
+    check.integer(batch, "parallelism", minimum=1, maximum=256)
+    check.integer(batch, "timeout_minutes", minimum=1, maximum=7 * 24 * 60)
+    check.integer(batch, "retries", minimum=0, maximum=10)
+    for name in ONLINE_ONLY:
+        if spec[name]:
+            check.warn("ignored_field", name, f"`{name}` applies to online services only and is ignored here.")
+            spec[name] = {}
+
+
+def _check_access_and_rules(check, spec, workload):
+    access = spec["access"]
+    check.choice(access, "visibility", ("public", "cluster-local"))
+    if "cross_cloud_clients" in access and not isinstance(access["cross_cloud_clients"], bool):
+        check.error("invalid_value", "access.cross_cloud_clients", "`access.cross_cloud_clients` is true or false.")
+    if "request_queue" in spec and not isinstance(spec["request_queue"], bool):
+        check.error("invalid_value", "request_queue", "`request_queue` is true or false.")
+    elif spec.get("request_queue") and workload == "online":
+        check.warn("request_queue_discouraged", "request_queue", "A request queue in front of the service is "
+                   "probably not needed: Knative buffers requests and autoscaling adds replicas as load grows. "
+                   "Set `request_queue: false` and tune `scaling` instead.")
+    models = check.integer(spec, "models_per_gpu", minimum=1)
+    if models and models > 1:
+        check.error("bin_packing", "models_per_gpu", "Do not pack several models onto one GPU or swap them in "
+                    "and out: give each model its own deployment on the right GPU class and let it autoscale "
+                    "(to zero when idle). Set `models_per_gpu: 1`.")
+    pref = check.choice(spec, "region_preference", ("best-availability", "closest-to-users"))
+    if pref == "closest-to-users":
+        check.warn("region_by_proximity", "region_preference", "Choosing the region closest to users rarely "
+                   "pays off: generation time dwarfs network latency. Choose the region by GPU availability "
+                   "(`best-availability`).")
