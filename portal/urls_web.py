@@ -4,10 +4,11 @@ from django.urls import include, path
 from catalog.views import catalog_page
 
 from . import views
+from .login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("catalog/", catalog_page, name="catalog"),
     path("", include("deployments.urls_dashboard")),

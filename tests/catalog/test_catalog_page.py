@@ -27,3 +27,16 @@ def test_login_page_and_login_flow(client, viewer):
 def test_wrong_password_is_refused(client, viewer):
     response = client.post("/login/", {"username": "vic-viewer", "password": "nope"})
     assert "didn&#x27;t match" in response.content.decode() or "didn't match" in response.content.decode()
+
+
+def test_login_is_throttled_after_repeated_failures(client, viewer, settings):
+    from django.core.cache import cache
+
+    cache.delete_many(["login-fail:user:vic-viewer", "login-fail:addr:127.0.0.1"])
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(3):
+        assert client.post("/login/", {"username": "vic-viewer", "password": "wrong"}).status_code == 200
+    locked = client.post("/login/", {"username": "vic-viewer", "password": "pw-for-tests-1"})
+    assert locked.status_code == 429
+    assert "Too many failed attempts" in locked.content.decode()
+    cache.delete_many(["login-fail:user:vic-viewer", "login-fail:addr:127.0.0.1"])
