@@ -1,0 +1,52 @@
+"""python -m sandbox [--port 8001] [--kubeconfig .sandbox/kubeconfig] [--time-scale 60]
+
+Runs the sandbox Kubernetes API and the simulator until Ctrl-C or SIGTERM, and
+writes a kubeconfig pointing at it (set KUBECONFIG to that path for the portal).
+"""
+
+import argparse
+import logging
+import signal
+import threading
+
+from .harness import SandboxCluster
+
+log = logging.getLogger("sandbox")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[2])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--kubeconfig", default=".sandbox/kubeconfig")
+    parser.add_argument("--time-scale", type=float, default=60.0,
+                        help="simulated seconds per real second (60: a 30 min retention passes in 30 s)")
+    parser.add_argument("--tick", type=float, default=1.0, help="simulator interval in real seconds")
+    parser.add_argument("--no-simulator", action="store_true")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every API request")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not args.verbose:
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    cluster = SandboxCluster(port=args.port, simulate=not args.no_simulator, time_scale=args.time_scale,
+                             tick_seconds=args.tick, kubeconfig_path=args.kubeconfig)
+    cluster.server.host = args.host
+    cluster.start()
+    log.info("sandbox API on %s, kubeconfig written to %s", cluster.url, cluster.kubeconfig_path)
+    log.info("simulator %s (time scale x%g); stop with Ctrl-C",
+             "off" if args.no_simulator else "on", args.time_scale)
+    try:
+        stopping.wait()
+    finally:
+        log.info("stopping the sandbox")
+        cluster.stop()
+        log.info("sandbox stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

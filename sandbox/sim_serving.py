@@ -1,0 +1,186 @@
+"""The Knative autoscaler and KServe controller, simulated: pods follow a synthetic
+traffic pattern between min and max scale, and scale to zero after the idle window
+plus the retention period. Times are simulated seconds (the simulator scales them).
+"""
+
+import math
+
+from .errors import ApiError
+from .sim_pods import PODS, duration_seconds, event_emit, pod_create, pod_delete, pod_set_phase
+from .store import now_iso
+
+TRAFFIC_ANNOTATION = "sandbox.gantry.io/traffic"
+STARTUP_ANNOTATION = "sandbox.gantry.io/startup-seconds"
+PATTERNS = ("steady", "idle", "wave", "burst")
+PERIOD = 600.0  # one wave or burst cycle, simulated seconds
+DEFAULT_STARTUP = 15.0
+DEFAULT_WINDOW = 60.0  # Knative stable window: how long idle traffic is observed before scaling down
+KNATIVE_PREFIX = "autoscaling.knative.dev/"
+
+
+def traffic_demand(pattern, t, max_scale):
+    """How many pods the traffic asks for at simulated second `t` of the object's life."""
+    if pattern == "idle":
+        return 0
+    if pattern == "steady":
+        return max(1, math.ceil(max_scale / 2))
+    if pattern == "burst":
+        return max_scale if (t % PERIOD) < PERIOD / 5 else 0
+    return round(max_scale * (0.5 - 0.5 * math.cos(2 * math.pi * t / PERIOD)))  # wave
+
+
+def _annotation(annotations, name):
+    """Knative accepts the kebab-case key and the older camelCase spelling."""
+    camel = name.split("-")[0] + "".join(p.title() for p in name.split("-")[1:])
+    for key in (KNATIVE_PREFIX + name, KNATIVE_PREFIX + camel):
+        if key in annotations:
+            return annotations[key]
+    return None
+
+
+def _int(value, default):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+class ServingShape:
+    """What the controllers read from a Knative Service or an InferenceService."""
+
+    def __init__(self, obj):
+        meta = obj["metadata"]
+        self.obj = obj
+        self.knative = obj["kind"] == "Service"
+        spec = obj.get("spec") or {}
+        if self.knative:
+            template = spec.get("template") or {}
+            t_meta = template.get("metadata") or {}
+            annotations = {**(meta.get("annotations") or {}), **(t_meta.get("annotations") or {})}
+            self.min_scale = _int(_annotation(annotations, "min-scale"), 0)
+            self.max_scale = _int(_annotation(annotations, "max-scale"), 0)
+            self.containers = (template.get("spec") or {}).get("containers") or []
+            self.pod_labels = {**(meta.get("labels") or {}), **(t_meta.get("labels") or {}),
+                               "serving.knative.dev/service": meta["name"],
+                               "serving.knative.dev/configuration": meta["name"],
+                               "serving.knative.dev/revision": self.revision}
+        else:
+            predictor = spec.get("predictor") or {}
+            annotations = dict(meta.get("annotations") or {})
+            self.min_scale = _int(predictor.get("minReplicas"), 1)
+            self.max_scale = _int(predictor.get("maxReplicas"), 0)
+            self.containers = predictor.get("containers") or self._model_containers(predictor)
+            self.pod_labels = {**(meta.get("labels") or {}), **((predictor.get("labels")) or {}),
+                               "serving.kserve.io/inferenceservice": meta["name"], "component": "predictor"}
+        self.max_scale = max(self.max_scale or max(self.min_scale, 3), self.min_scale, 1)
+        self.window = duration_seconds(_annotation(annotations, "window"), DEFAULT_WINDOW)
+        self.retention = duration_seconds(_annotation(annotations, "scale-to-zero-pod-retention-period"), 0.0)
+        self.startup = duration_seconds(annotations.get(STARTUP_ANNOTATION), DEFAULT_STARTUP)
+        self.pattern = (meta.get("annotations") or {}).get(TRAFFIC_ANNOTATION, "wave")
+
+    @property
+    def revision(self):
+        return f"{self.obj['metadata']['name']}-{self.obj['metadata'].get('generation', 1):05d}"
+
+    @staticmethod
+    def _model_containers(predictor):
+        model = predictor.get("model") or {}
+        fmt = (model.get("modelFormat") or {}).get("name", "custom")
+        return [{"name": "kserve-container", "image": f"kserve/{fmt}server:latest",
+                 "args": [f"--model_uri={model.get('storageUri', '')}"], "resources": model.get("resources") or {}}]
+
+    @property
+    def url(self):
+        meta = self.obj["metadata"]
+        if (meta.get("labels") or {}).get("networking.knative.dev/visibility") == "cluster-local":
+            return f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local"
+        return f"http://{meta['name']}.{meta['namespace']}.example.com"
+
+
+class ServingState:
+    def __init__(self, now):
+        self.created = now
+        self.last_busy = now  # initial scale is 1, so a new service starts as if it had traffic
+        self.pod_started = {}  # pod name -> simulated creation time
+        self.scale = None
+        self.ever_ready = False
+
+
+def serving_reconcile(store, rt, obj, state, now, pattern_override=None):
+    shape = ServingShape(obj)
+    meta = obj["metadata"]
+    pattern = pattern_override or shape.pattern
+    pods = [p for p in store.objects(PODS, meta["namespace"])
+            if any(o.get("uid") == meta["uid"] for o in p["metadata"].get("ownerReferences") or [])]
+    demand = traffic_demand(pattern, now - state.created, shape.max_scale)
+    if demand > 0:
+        state.last_busy = now
+    desired = min(max(demand, shape.min_scale), shape.max_scale)
+    if desired == 0 and now - state.last_busy < shape.window + shape.retention:
+        desired = 1  # idle, but the stable window and retention period keep one pod warm
+
+    # Pods of an older revision go; new ones come from the latest template.
+    current = [p for p in pods if p["metadata"]["labels"].get("serving.knative.dev/revision", shape.revision)
+               == shape.revision]
+    for pod in pods:
+        if pod not in current:
+            pod_delete(store, pod)
+    for pod in sorted(current, key=lambda p: p["metadata"]["creationTimestamp"])[desired:]:
+        pod_delete(store, pod)
+        state.pod_started.pop(pod["metadata"]["name"], None)
+    current = current[:desired]
+    for _ in range(desired - len(current)):
+        prefix = f"{shape.revision}-deployment" if shape.knative else f"{meta['name']}-predictor"
+        pod = pod_create(store, obj, name_prefix=prefix, labels=shape.pod_labels, containers=shape.containers)
+        state.pod_started[pod["metadata"]["name"]] = now
+        current.append(pod)
+    ready = 0
+    for pod in current:
+        started = state.pod_started.setdefault(pod["metadata"]["name"], now)
+        phase = pod.get("status", {}).get("phase")
+        if phase == "Pending" and now - started >= shape.startup:
+            pod_set_phase(store, pod, "Running")
+            phase = "Running"
+        ready += phase == "Running"
+    state.ever_ready = state.ever_ready or ready > 0
+    if state.scale is not None and state.scale != desired:
+        reason = "ScaledToZero" if desired == 0 else "Scaled"
+        event_emit(store, obj, reason=reason, message=f"Scaled to {desired}", component="autoscaler")
+    state.scale = desired
+    _status_write(store, rt, obj, shape, ready=ready > 0 or (desired == 0 and state.ever_ready))
+
+
+def _condition(previous, type_, ready, reason=""):
+    status = "True" if ready else "Unknown"
+    old = next((c for c in previous if c.get("type") == type_), None)
+    since = old["lastTransitionTime"] if old and old.get("status") == status else now_iso()
+    cond = {"type": type_, "status": status, "lastTransitionTime": since}
+    if not ready:
+        cond.update(reason=reason or "Deploying", message="Waiting for the first pod to become ready")
+    return cond
+
+
+def _status_write(store, rt, obj, shape, *, ready):
+    previous = (obj.get("status") or {}).get("conditions") or []
+    meta = obj["metadata"]
+    if shape.knative:
+        types = ("ConfigurationsReady", "RoutesReady", "Ready")
+        status = {"observedGeneration": meta.get("generation", 1), "latestCreatedRevisionName": shape.revision,
+                  "traffic": [{"revisionName": shape.revision, "latestRevision": True, "percent": 100}]}
+        if ready:
+            status["latestReadyRevisionName"] = shape.revision
+    else:
+        types = ("PredictorReady", "IngressReady", "Ready")
+        status = {"observedGeneration": meta.get("generation", 1), "deploymentMode": "Serverless",
+                  "modelStatus": {"transitionStatus": "UpToDate" if ready else "InProgress",
+                                  "states": {"activeModelState": "Loaded" if ready else "Pending",
+                                             "targetModelState": "Loaded"}}}
+    status["conditions"] = [_condition(previous, t, ready) for t in types]
+    if ready:
+        status["url"] = shape.url
+        status["address"] = {"url": f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local"}
+    try:
+        store.replace(rt, meta["namespace"], meta["name"], {"status": status}, subresource="status")
+    except ApiError as exc:
+        if exc.code != 404:  # deleted meanwhile is fine; anything else is a simulator bug to log
+            raise

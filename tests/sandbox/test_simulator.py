@@ -1,0 +1,165 @@
+"""The simulated Knative autoscaler, KServe and Argo controllers, driven by a fake clock."""
+
+import pytest
+
+from .conftest import apply, knative_service
+
+pytestmark = pytest.mark.timeout(30)
+KSVC = ("serving.knative.dev", "v1")
+
+
+def _pods(core, namespace, selector):
+    return core.list_namespaced_pod(namespace, label_selector=selector).items
+
+
+def _condition(obj, type_):
+    return next(c["status"] for c in obj["status"]["conditions"] if c["type"] == type_)
+
+
+def test_knative_service_gets_labelled_gpu_pods_and_becomes_ready(sandbox, core, custom, team_ns):
+    service = knative_service("chat", annotations={"autoscaling.knative.dev/min-scale": "1",
+                                                   "autoscaling.knative.dev/max-scale": "3"})
+    service["metadata"]["annotations"]["sandbox.gantry.io/traffic"] = "steady"
+    apply(custom, service, plural="services")
+
+    sandbox.simulator.tick()
+    pods = _pods(core, team_ns, "serving.knative.dev/service=chat")
+    assert len(pods) == 2  # steady traffic asks for half of max-scale, rounded up
+    assert {p.status.phase for p in pods} == {"Pending"}
+    labels = pods[0].metadata.labels
+    assert labels["app.kubernetes.io/managed-by"] == "gantry"
+    assert labels["gantry.io/deployment"] == "chat" and labels["gantry.io/team"] == "nlp"
+    assert pods[0].spec.containers[0].resources.limits == {"nvidia.com/gpu": "1"}
+    pending = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "chat")
+    assert _condition(pending, "Ready") == "Unknown" and "url" not in pending["status"]
+
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+    assert {p.status.phase for p in _pods(core, team_ns, "serving.knative.dev/service=chat")} == {"Running"}
+    ready = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "chat")
+    assert _condition(ready, "Ready") == "True"
+    assert ready["status"]["url"] == f"http://chat.{team_ns}.example.com"
+
+    sandbox.simulator.set_traffic(team_ns, "chat", "idle")
+    sandbox.simulator.advance(120)
+    sandbox.simulator.tick()
+    assert len(_pods(core, team_ns, "serving.knative.dev/service=chat")) == 1  # min-scale holds one
+    reasons = [e.message for e in core.list_namespaced_event(team_ns).items if e.involved_object.name == "chat"]
+    assert "Scaled to 1" in reasons
+
+
+def test_cluster_local_service_gets_a_cluster_url(sandbox, custom, team_ns):
+    apply(custom, knative_service("inner", labels={"networking.knative.dev/visibility": "cluster-local"}),
+          plural="services")
+    sandbox.simulator.tick()
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "inner")
+    assert service["status"]["url"] == f"http://inner.{team_ns}.svc.cluster.local"
+
+
+def test_idle_service_with_min_zero_scales_to_zero_after_retention(sandbox, core, custom, team_ns):
+    apply(custom, knative_service("chat", annotations={
+        "autoscaling.knative.dev/min-scale": "0",
+        "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "5m"}), plural="services")
+    sandbox.simulator.tick()
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+    assert len(_pods(core, team_ns, "serving.knative.dev/service=chat")) == 1  # initial scale
+
+    sandbox.simulator.advance(200)  # inside the 60 s window + 5 min retention
+    sandbox.simulator.tick()
+    assert len(_pods(core, team_ns, "serving.knative.dev/service=chat")) == 1
+
+    sandbox.simulator.advance(200)
+    sandbox.simulator.tick()
+    assert _pods(core, team_ns, "serving.knative.dev/service=chat") == []
+    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "chat")
+    assert _condition(service, "Ready") == "True"  # scaled to zero is not a failure
+    events = [e for e in core.list_namespaced_event(team_ns).items if e.involved_object.name == "chat"]
+    assert [e.message for e in events] == ["Scaled to 0"]
+
+
+def test_inference_service_pods_carry_the_kserve_label(sandbox, core, custom, team_ns):
+    isvc = {"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+            "metadata": {"name": "llama", "namespace": team_ns, "labels": {"gantry.io/deployment": "llama"}},
+            "spec": {"predictor": {"minReplicas": 1, "maxReplicas": 2, "model": {
+                "modelFormat": {"name": "huggingface"}, "storageUri": "hf://meta/llama",
+                "resources": {"limits": {"nvidia.com/gpu": "2"}}}}}}
+    apply(custom, isvc, plural="inferenceservices", group="serving.kserve.io", version="v1beta1")
+    sandbox.simulator.tick()
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+
+    [pod] = _pods(core, team_ns, "serving.kserve.io/inferenceservice=llama")
+    assert pod.metadata.labels["gantry.io/deployment"] == "llama"
+    assert pod.spec.containers[0].resources.limits == {"nvidia.com/gpu": "2"}
+    isvc = custom.get_namespaced_custom_object("serving.kserve.io", "v1beta1", team_ns, "inferenceservices", "llama")
+    assert _condition(isvc, "Ready") == "True" and isvc["status"]["url"].startswith("http://llama.")
+
+
+def _workflow(name, namespace, *, fail=False):
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+        "metadata": {"name": name, "namespace": namespace,
+                     "annotations": {"sandbox.gantry.io/fail": "true"} if fail else {}},
+        "spec": {"entrypoint": "run", "parallelism": 2,
+                 "podMetadata": {"labels": {"gantry.io/deployment": name}},
+                 "templates": [
+                     {"name": "run", "steps": [[{"name": "shard", "template": "shard",
+                                                 "withSequence": {"count": "2"}}]]},
+                     {"name": "shard", "container": {"image": "ghcr.io/example/batch:1",
+                                                     "resources": {"limits": {"nvidia.com/gpu": "1"}}}}]},
+    }
+
+
+def _run_workflow(sandbox, custom, namespace, name, steps=4):
+    phases = []
+    for _ in range(steps):
+        sandbox.simulator.tick()
+        sandbox.simulator.advance(45)
+        wf = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", namespace, "workflows", name)
+        phases.append((wf["status"]["phase"], wf["status"]["progress"]))
+    return wf, phases
+
+
+def test_workflow_shards_run_to_succeeded(sandbox, core, custom, team_ns):
+    custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", team_ns, "workflows", _workflow("nightly", team_ns))
+    wf, phases = _run_workflow(sandbox, custom, team_ns, "nightly")
+
+    assert phases[0] == ("Running", "0/2")
+    assert wf["status"]["phase"] == "Succeeded" and wf["status"]["progress"] == "2/2"
+    assert wf["status"]["startedAt"] and wf["status"]["finishedAt"]
+    pods = _pods(core, team_ns, "workflows.argoproj.io/workflow=nightly,gantry.io/deployment=nightly")
+    assert [p.status.phase for p in pods] == ["Succeeded", "Succeeded"]
+    assert pods[0].spec.containers[0].resources.limits == {"nvidia.com/gpu": "1"}
+
+
+def test_workflow_failure_knob_ends_in_failed(sandbox, custom, team_ns):
+    custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", team_ns, "workflows",
+                                           _workflow("broken", team_ns, fail=True))
+    wf, _ = _run_workflow(sandbox, custom, team_ns, "broken")
+    assert wf["status"]["phase"] == "Failed" and wf["status"]["message"]
+
+
+def test_deleting_a_service_removes_its_pods(sandbox, core, custom, team_ns):
+    apply(custom, knative_service("chat", annotations={"autoscaling.knative.dev/min-scale": "2"}), plural="services")
+    sandbox.simulator.tick()
+    assert len(_pods(core, team_ns, "serving.knative.dev/service=chat")) == 2
+
+    custom.delete_namespaced_custom_object(*KSVC, team_ns, "services", "chat", propagation_policy="Foreground")
+    sandbox.simulator.tick()
+    assert _pods(core, team_ns, "app.kubernetes.io/managed-by=gantry") == []
+
+
+def test_background_simulator_brings_a_service_up_in_real_time(sandbox_simulated, core, custom, team_ns):
+    import time
+
+    apply(custom, knative_service("live", annotations={"autoscaling.knative.dev/min-scale": "1"}), plural="services")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        pods = _pods(core, team_ns, "serving.knative.dev/service=live")
+        if pods and all(p.status.phase == "Running" for p in pods):
+            break
+        time.sleep(0.1)
+    assert pods and all(p.status.phase == "Running" for p in pods)
