@@ -9,6 +9,7 @@ install:
 services:
 	@scripts/ensure-services.sh
 
+run: export KUBECONFIG := $(CURDIR)/.sandbox/kubeconfig
 run: install services
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo

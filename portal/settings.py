@@ -154,11 +154,33 @@ ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0
 PUSH_MAX_RETRIES = env_int("PUSH_MAX_RETRIES", 6, minimum=0)
 PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 STUCK_AFTER_SECONDS = env_float("STUCK_AFTER_SECONDS", 60.0, minimum=1.0)
+# Periodic work (celery beat). A run that could not start within its interval is dropped:
+# the next one does the same job, so they never pile up while a worker is down.
+CELERY_BEAT_SCHEDULE = {
+    "sync-status": {
+        "task": "deployments.tasks.sync_status",
+        "schedule": SYNC_INTERVAL_SECONDS,
+        "options": {"expires": SYNC_INTERVAL_SECONDS},
+    },
+    "reconcile": {
+        "task": "deployments.tasks.reconcile",
+        "schedule": RECONCILE_INTERVAL_SECONDS,
+        "options": {"expires": RECONCILE_INTERVAL_SECONDS},
+    },
+    "rollup-spend": {
+        "task": "deployments.tasks.rollup_spend",
+        "schedule": ROLLUP_INTERVAL_SECONDS,
+        "options": {"expires": ROLLUP_INTERVAL_SECONDS},
+    },
+}
 
 # Kubernetes: a kubeconfig path, the in-cluster service account, or nothing (cluster "down").
 KUBECONFIG = env_str("KUBECONFIG", "")
 KUBE_CONTEXT = env_str("KUBE_CONTEXT", "")
 KUBE_REQUEST_TIMEOUT = env_float("KUBE_REQUEST_TIMEOUT", 10.0, minimum=0.1)
+
+# Requests per token (or per browser session): "<n>/<sec|min|hour|day>"; read on every request.
+API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -166,12 +188,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api_schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "portal.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["teams.auth.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {"token": API_THROTTLE_RATE},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gantry API",

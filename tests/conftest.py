@@ -7,6 +7,15 @@ from teams.models import Role
 
 from .factories import MembershipFactory, TeamFactory, UserFactory
 
+
+
+def pytest_configure(config):
+    # Real hashing costs ~0.3 s per user; tests need many users, not strong hashes.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures"]
 
 

@@ -1,0 +1,1 @@
+"""Services: every write and state change (see STYLE.md)."""

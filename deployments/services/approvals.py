@@ -1,0 +1,67 @@
+"""Platform staff decide on requests held for being over a team's budget or GPU quota.
+
+Approve: pending_approval → queued, pushed after commit. Reject: never pushed, the reason is
+stored on the deployment (the requester's page shows it) and in the event. A rejected *change*
+of a deployment that already runs puts the running revision back: what is in the cluster stays.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Event, Status
+from .lifecycle import DeploymentConflict, _denormalised, _enqueue_on_commit, deployment_transition
+
+
+def _staff_check(user):
+    if not getattr(user, "is_staff", False):
+        raise PermissionDenied("Only platform staff approve or reject requests over budget or quota.")
+
+
+def deployment_approve(*, user, deployment):
+    _staff_check(user)
+    now = timezone.now()
+    with transaction.atomic():
+        moved = deployment_transition(
+            deployment=deployment, expected=Status.PENDING_APPROVAL, new=Status.QUEUED, actor=user,
+            kind=Event.Kind.APPROVAL, message=f"Approved by {user.get_username()}",
+            data={"decision": "approved", "revision": deployment.current_revision.number},
+            decided_by=user, decided_at=now, decision_reason="", status_message="",
+        )
+        if not moved:
+            raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
+        _enqueue_on_commit("push_deployment", deployment.pk, deployment.current_revision.number)
+    return deployment
+
+
+def deployment_reject(*, user, deployment, reason):
+    _staff_check(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Say why the request is rejected: the requester sees the reason.")
+    now = timezone.now()
+    rejected_number = deployment.current_revision.number
+    data = {"decision": "rejected", "revision": rejected_number, "reason": reason}
+    decision = {"decided_by": user, "decided_at": now, "decision_reason": reason, "status_message": reason}
+    applied = None
+    if deployment.applied_revision is not None:
+        applied = deployment.revisions.filter(number=deployment.applied_revision).first()
+    with transaction.atomic():
+        if applied is not None:
+            # A change of a live deployment: back to the revision the cluster runs; sync settles the status.
+            moved = deployment_transition(
+                deployment=deployment, expected=Status.PENDING_APPROVAL, new=Status.APPLYING, actor=user,
+                kind=Event.Kind.APPROVAL,
+                message=f"Change (revision {rejected_number}) rejected by {user.get_username()}: {reason}. "
+                        f"Revision {applied.number} keeps running.",
+                data=data, current_revision=applied, **_denormalised(applied.spec, None), **decision,
+            )
+        else:
+            moved = deployment_transition(
+                deployment=deployment, expected=Status.PENDING_APPROVAL, new=Status.REJECTED, actor=user,
+                kind=Event.Kind.APPROVAL, message=f"Rejected by {user.get_username()}: {reason}",
+                data=data, **decision,
+            )
+        if not moved:
+            raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
+    return deployment

@@ -1,0 +1,67 @@
+"""Thin Celery tasks: load by id, call a service, decide what to retry."""
+
+import logging
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from .cluster import ClusterError
+from .services import lifecycle, sync
+
+log = logging.getLogger(__name__)
+
+RETRY_CAP_SECONDS = 300
+
+
+def retry_countdown(attempt):
+    """Exponential backoff with jitter, so many failed pushes do not come back in lockstep."""
+    delay = min(RETRY_CAP_SECONDS, settings.PUSH_RETRY_BASE_SECONDS * (2 ** attempt))
+    return delay * random.uniform(0.5, 1.0)
+
+
+def _retry_or_raise(task, exc):
+    """Retry a transient ClusterError while attempts remain; returns when the caller should give up."""
+    if not exc.permanent and task.request.retries < settings.PUSH_MAX_RETRIES:
+        log.warning("%s: %s (attempt %s, will retry)", task.name, exc.message, task.request.retries + 1)
+        raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries),
+                         max_retries=settings.PUSH_MAX_RETRIES)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def push_deployment(self, deployment_id, revision):
+    try:
+        return lifecycle.deployment_push(deployment_id=deployment_id, revision=revision)
+    except ClusterError as exc:
+        _retry_or_raise(self, exc)
+        message = exc.message if exc.permanent else f"{exc.message} (gave up after {self.request.retries + 1} attempts)"
+        lifecycle.deployment_push_failed(deployment_id=deployment_id, revision=revision, message=message)
+        return False
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None)
+def teardown_deployment(self, deployment_id):
+    try:
+        return lifecycle.deployment_teardown_run(deployment_id=deployment_id)
+    except ClusterError as exc:
+        _retry_or_raise(self, exc)
+        # Still deleting: the reconcile task queues the teardown again later.
+        log.error("teardown of deployment %s failed: %s", deployment_id, exc.message)
+        return False
+
+
+@shared_task(ignore_result=True)
+def sync_status():
+    return sync.status_sync()
+
+
+@shared_task(ignore_result=True)
+def reconcile():
+    return sync.reconcile()
+
+
+@shared_task(ignore_result=True)
+def rollup_spend():
+    from . import spend
+
+    return spend.rollup_spend()

@@ -1,0 +1,151 @@
+"""The deployment page: status, live partial, charts, ledger, history, manifests and the actions."""
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from deployments.models import DailySpend, Event, Revision, Status, StatusSample, Target, Workload
+from deployments.recommend import spec_complete
+from tests.factories import DeploymentFactory, batch_spec, online_spec
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dep(team, owner):
+    d = DeploymentFactory(team=team, name="llama-chat", created_by=owner, url="https://llama-chat.nlp.example",
+                          ready_pods=1, total_pods=2, gpus_in_use=2, gpus_per_replica=1,
+                          revision=spec_complete(online_spec(name="llama-chat"))[0])
+    Event.objects.create(deployment=d, team=team, kind=Event.Kind.CREATED, actor=owner, message="Deployment created")
+    return d
+
+
+def htmx(client, url):
+    return client.get(url, headers={"HX-Request": "true"})
+
+
+def test_owner_sees_status_url_gpu_region_revision_events_and_manifests(dep, owner, login):
+    body = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    for text in ("llama-chat", "Running", "https://llama-chat.nlp.example", "A100_NVLINK_80GB", "LAS1",
+                 "r1", "Deployment created", "olivia-owner", "apiVersion: serving.knative.dev/v1",
+                 f"/deployments/{dep.pk}/edit/", "Scale-to-zero ledger", 'id="ready-pods">1<'):
+        assert text in body, text
+    assert 'hx-trigger="every 3s"' in body
+
+
+def test_outsider_gets_404_everywhere(dep, outsider, login):
+    client = login(outsider)
+    for url in (f"/deployments/{dep.pk}/", f"/deployments/{dep.pk}/?part=live", f"/deployments/{dep.pk}/?part=chart",
+                f"/deployments/{dep.pk}/?part=k8s", f"/deployments/{dep.pk}/manifests.yaml"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/deployments/{dep.pk}/teardown/", {"confirm": "llama-chat"}).status_code == 404
+    assert client.post(f"/deployments/{dep.pk}/rollback/", {"revision": 1}).status_code == 404
+    dep.refresh_from_db()
+    assert dep.status == Status.RUNNING
+
+
+def test_live_partial_follows_the_status_and_stops_polling_when_final(dep, owner, login):
+    client = login(owner)
+    dep.status = Status.QUEUED
+    dep.save()
+    response = htmx(client, f"/deployments/{dep.pk}/")
+    assert response.status_code == 200 and 'data-status="queued"' in response.content.decode()
+    assert "<html" not in response.content.decode()
+    dep.status = Status.APPLYING
+    dep.save()
+    assert 'data-status="applying"' in htmx(client, f"/deployments/{dep.pk}/").content.decode()
+    dep.status = Status.FAILED
+    dep.status_message = "ImagePullBackOff: the image does not exist"
+    dep.save()
+    response = htmx(client, f"/deployments/{dep.pk}/")
+    assert response.status_code == 286 and "ImagePullBackOff" in response.content.decode()
+
+
+def test_pending_and_rejected_show_the_reasons(dep, owner, login):
+    dep.status, dep.approval_reason = Status.PENDING_APPROVAL, "Needs 12 GPUs; the team quota is 8"
+    dep.save()
+    assert "Needs 12 GPUs" in login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    dep.status, dep.decision_reason = Status.REJECTED, "Use an A40 instead"
+    dep.save()
+    assert "Rejected" in login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    assert "Use an A40 instead" in login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+
+
+def test_chart_data_has_pods_and_spend_for_each_range(dep, owner, login):
+    now = timezone.now()
+    StatusSample.objects.bulk_create(
+        StatusSample(deployment=dep, at=now - timedelta(minutes=m), status=Status.RUNNING, ready_pods=2,
+                     total_pods=2, gpus_in_use=2) for m in range(1, 30)
+    )
+    DailySpend.objects.create(deployment=dep, team=dep.team, day=now.date() - timedelta(days=3),
+                              gpu_hours=Decimal(24), cost_usd=Decimal("64.80"))
+    client = login(owner)
+
+    def chart(range_key):
+        body = htmx(client, f"/deployments/{dep.pk}/?part=chart&range={range_key}").content.decode()
+        raw = body[body.index('<script id="chart-data" type="application/json">') + 48:]
+        return json.loads(raw[: raw.index("</script>")])
+
+    hour = chart("1h")
+    assert len(hour["labels"]) == 60 and max(hour["total"]) == 2 and hour["total"][0] == 0
+    assert sum(hour["cost"]) == pytest.approx(2 * 2.70 * 29 / 60, rel=0.05)
+    month = chart("30d")
+    assert len(month["labels"]) == 30 and 64.8 in month["cost"] and 1.0 in month["total"]
+
+
+def test_teardown_needs_the_typed_name(dep, owner, viewer, login):
+    client = login(owner)
+    client.post(f"/deployments/{dep.pk}/teardown/", {"confirm": "wrong"})
+    dep.refresh_from_db()
+    assert dep.status == Status.RUNNING
+    response = login(viewer).post(f"/deployments/{dep.pk}/teardown/", {"confirm": "llama-chat"}, follow=True)
+    dep.refresh_from_db()
+    assert dep.status == Status.RUNNING and "cannot delete" in response.content.decode()
+    response = client.post(f"/deployments/{dep.pk}/teardown/", {"confirm": "llama-chat"}, follow=True)
+    dep.refresh_from_db()
+    assert dep.status == Status.DELETING and "Tear down started" in response.content.decode()
+
+
+def test_rollback_pushes_the_old_spec_as_a_new_revision(dep, owner, login):
+    old = dep.current_revision.spec
+    spec2 = json.loads(json.dumps(old))
+    spec2["runtime"]["image"] = "ghcr.io/acme/llm-server:2.0"
+    rev2 = Revision.objects.create(deployment=dep, number=2, spec=spec2)
+    dep.current_revision = rev2
+    dep.save()
+    response = login(owner).post(f"/deployments/{dep.pk}/rollback/", {"revision": 1}, follow=True)
+    assert "Rolling back to revision 1" in response.content.decode(), response.content.decode()[:3000]
+    dep.refresh_from_db()
+    assert dep.current_revision.number == 3
+    assert dep.current_revision.spec["runtime"]["image"] == old["runtime"]["image"]
+
+
+def test_manifests_download(dep, owner, login):
+    response = login(owner).get(f"/deployments/{dep.pk}/manifests.yaml")
+    assert response["Content-Disposition"] == 'attachment; filename="llama-chat.yaml"'
+    assert b"kind: Service" in response.content and b"namespace: tenant-nlp" in response.content
+
+
+def test_kubernetes_events_tolerate_a_missing_cluster(dep, owner, login, settings):
+    settings.KUBECONFIG = "/nonexistent/kubeconfig"
+    body = htmx(login(owner), f"/deployments/{dep.pk}/?part=k8s").content.decode()
+    assert "Kubernetes events are not available right now" in body
+
+
+def test_batch_run_progress_duration_and_cost(team, owner, login):
+    now = timezone.now().replace(microsecond=0)
+    d = DeploymentFactory(team=team, name="nightly", workload=Workload.BATCH, target=Target.ARGO,
+                          status=Status.RUNNING, revision=batch_spec(name="nightly"), shards_total=8, shards_done=3,
+                          run_started_at=now - timedelta(minutes=30), gpus_in_use=2)
+    StatusSample.objects.bulk_create(
+        StatusSample(deployment=d, at=now - timedelta(minutes=30 - m), status=Status.RUNNING, ready_pods=2,
+                     total_pods=2, gpus_in_use=2) for m in range(30)
+    )
+    body = login(owner).get(f"/deployments/{d.pk}/").content.decode()
+    assert "<strong>3 / 8</strong> shards done" in body
+    assert "duration 30m" in body
+    assert "cost of the run <strong>$2.70</strong>" in body    # 2 GPUs × 0.5 h × $2.70
+    assert "Scale-to-zero ledger" not in body

@@ -1,0 +1,124 @@
+"""Lifecycle services: create, change, roll back, tear down; compare-and-set transitions with events."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from deployments.models import Deployment, Event, Revision, Status
+from deployments.services import lifecycle
+from tests.factories import online_spec
+
+from .cluster_helpers import KSVC, deployment_pushed
+
+pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
+
+
+def queued_tasks(callbacks):
+    """The task names and arguments the on-commit callbacks would publish."""
+    return [(cb.args[0], cb.args[1:]) for cb in callbacks]
+
+
+def test_create_stores_revision_one_and_queues_the_push_after_commit(deployer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    assert deployment.status == Status.QUEUED
+    assert deployment.gpu_class and deployment.region == "LAS1" and deployment.target == "knative"
+    revision = deployment.current_revision
+    assert revision.number == 1 and revision.spec["compute"]["gpu_class"] == deployment.gpu_class
+    assert revision.manifests[0]["metadata"]["annotations"]["gantry.io/revision"] == "1"
+    event = deployment.events.get()
+    assert (event.kind, event.actor, event.to_status) == (Event.Kind.CREATED, deployer, Status.QUEUED)
+    assert queued_tasks(callbacks) == [("push_deployment", (deployment.pk, 1))]
+
+
+def test_an_invalid_spec_is_refused_with_its_errors_and_nothing_is_stored(deployer):
+    with pytest.raises(lifecycle.SpecInvalid) as err:
+        lifecycle.deployment_create(user=deployer, spec=online_spec(models_per_gpu=2))
+    assert [e["code"] for e in err.value.errors] == ["bin_packing"]
+    assert not Deployment.objects.exists()
+
+
+def test_over_quota_waits_for_approval_instead_of_being_pushed(deployer, team, django_capture_on_commit_callbacks):
+    team.gpu_quota = 1
+    team.save()
+    with django_capture_on_commit_callbacks() as callbacks:
+        deployment = lifecycle.deployment_create(user=deployer, spec=online_spec(scaling={"min_replicas": 0, "max_replicas": 4}))
+    assert deployment.status == Status.PENDING_APPROVAL
+    assert "quota" in deployment.approval_reason
+    assert callbacks == []
+
+
+def test_the_same_idempotency_key_returns_the_first_deployment(deployer):
+    first = lifecycle.deployment_create(user=deployer, spec=online_spec(), idempotency_key="k-1")
+    again = lifecycle.deployment_create(user=deployer, spec=online_spec(), idempotency_key="k-1")
+    assert again.pk == first.pk
+    assert Deployment.objects.count() == 1
+
+
+def test_a_taken_name_and_a_viewer_are_refused(deployer, viewer):
+    lifecycle.deployment_create(user=deployer, spec=online_spec())
+    with pytest.raises(lifecycle.SpecInvalid) as err:
+        lifecycle.deployment_create(user=deployer, spec=online_spec())
+    assert err.value.errors[0]["code"] == "name_taken"
+    with pytest.raises(PermissionDenied):
+        lifecycle.deployment_create(user=viewer, spec=online_spec(name="other"))
+
+
+def test_transition_is_compare_and_set_with_one_event_per_change(deployer):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    stale = Deployment.objects.get(pk=deployment.pk)
+    assert lifecycle.deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING)
+    assert not lifecycle.deployment_transition(deployment=stale, expected=Status.QUEUED, new=Status.FAILED)
+    assert Deployment.objects.get(pk=deployment.pk).status == Status.APPLYING
+    assert list(deployment.events.filter(kind=Event.Kind.STATUS).values_list("from_status", "to_status")) == [
+        ("queued", "applying")
+    ]
+
+
+def test_update_and_rollback_add_revisions_and_queue_them(deployer, django_capture_on_commit_callbacks):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    changed = online_spec(runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"})
+    with django_capture_on_commit_callbacks() as callbacks:
+        lifecycle.deployment_update(user=deployer, deployment=deployment, spec=changed)
+        lifecycle.deployment_rollback(user=deployer, deployment=deployment, revision_number=1)
+    images = list(
+        Revision.objects.filter(deployment=deployment).order_by("number").values_list("spec__runtime__image", flat=True)
+    )
+    assert images == ["ghcr.io/acme/llm-server:1.4", "ghcr.io/acme/llm-server:2.0", "ghcr.io/acme/llm-server:1.4"]
+    deployment.refresh_from_db()
+    assert deployment.current_revision.number == 3 and deployment.status == Status.QUEUED
+    assert queued_tasks(callbacks) == [("push_deployment", (deployment.pk, 2)), ("push_deployment", (deployment.pk, 3))]
+    kinds = set(deployment.events.values_list("kind", flat=True))
+    assert {Event.Kind.CHANGED, Event.Kind.ROLLBACK} <= kinds
+
+
+def test_push_applies_the_revision_and_a_stale_push_is_skipped(sandbox, sandbox_kubeconfig, deployer):
+    deployment = deployment_pushed(deployer, name="llama-chat")
+    assert deployment.status == Status.APPLYING and deployment.applied_revision == 1
+    assert deployment.push_attempts == 1 and deployment.last_pushed_at
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is not None
+    assert deployment.events.filter(kind=Event.Kind.PUSH).exists()
+
+    lifecycle.deployment_update(user=deployer, deployment=deployment, spec=online_spec(
+        runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"}))
+    sandbox.clear_log()
+    assert not lifecycle.deployment_push(deployment_id=deployment.pk, revision=1)
+    assert sandbox.requests == []  # an old message for revision 1 never overwrites revision 2
+
+
+def test_teardown_removes_every_object_and_ends_deleted(sandbox, sandbox_kubeconfig, deployer,
+                                                         django_capture_on_commit_callbacks):
+    deployment = deployment_pushed(deployer, name="llama-chat")
+    sandbox.simulator.tick()
+    with django_capture_on_commit_callbacks() as callbacks:
+        lifecycle.deployment_teardown(user=deployer, deployment=deployment)
+    assert queued_tasks(callbacks) == [("teardown_deployment", (deployment.pk,))]
+    assert Deployment.objects.get(pk=deployment.pk).status == Status.DELETING
+
+    assert lifecycle.deployment_teardown_run(deployment_id=deployment.pk)
+    deployment.refresh_from_db()
+    assert deployment.status == Status.DELETED
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
+    assert sandbox.objects("pods", "tenant-nlp") == []
+    assert list(deployment.events.filter(kind=Event.Kind.TEARDOWN).values_list("to_status", flat=True)) == [
+        "deleted", "deleting"
+    ]

@@ -1,0 +1,222 @@
+"""Status sync, reconcile and drift, against the sandbox cluster and its simulator."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from deployments import cluster
+from deployments.models import Deployment, Event, StatusSample, Status
+from deployments.services import lifecycle
+from deployments.services.sync import reconcile, status_sync
+from tests.factories import online_spec
+
+from .cluster_helpers import KSVC, WORKFLOWS, deployment_pushed
+
+pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db]
+
+
+def simulate(sandbox, seconds=30, steps=2):
+    """Let the simulated controllers run: pods get created, start and become ready."""
+    for _ in range(steps):
+        sandbox.simulator.tick()
+        sandbox.simulator.advance(seconds)
+    sandbox.simulator.tick()
+
+
+def running_pods_by_deployment(sandbox, namespace):
+    counts = {}
+    for pod in sandbox.objects("pods", namespace):
+        if pod.get("status", {}).get("phase") == "Running":
+            name = pod["metadata"]["labels"]["gantry.io/deployment"]
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def test_sync_counts_pods_for_many_deployments_in_one_namespace(sandbox, sandbox_kubeconfig, deployer):
+    expected = {}
+    for i in range(12):
+        max_replicas = (2, 4, 6)[i % 3]
+        d = deployment_pushed(deployer, name=f"svc-{i}", scaling={"min_replicas": 0, "max_replicas": max_replicas})
+        sandbox.simulator.set_traffic("tenant-nlp", d.name, "steady")
+        expected[d.name] = max_replicas // 2
+    simulate(sandbox)
+
+    result = status_sync()
+
+    assert result == {"namespaces": 1, "deployments": 12, "changed": 12}
+    truth = running_pods_by_deployment(sandbox, "tenant-nlp")
+    assert truth == expected
+    for d in Deployment.objects.all():
+        assert (d.status, d.ready_pods, d.total_pods) == (Status.RUNNING, expected[d.name], expected[d.name]), d.name
+        assert d.gpus_in_use == expected[d.name] * d.gpus_per_replica
+        assert d.url == f"http://{d.name}.tenant-nlp.example.com" and d.last_synced_at
+    assert StatusSample.objects.count() == 12
+    assert Event.objects.filter(kind=Event.Kind.STATUS, from_status="applying", to_status="running").count() == 12
+
+
+def test_api_calls_per_cycle_grow_with_namespaces_not_deployments(sandbox, sandbox_kubeconfig, deployer, outsider):
+    for i in range(3):
+        deployment_pushed(deployer, name=f"a-{i}")
+    deployment_pushed(outsider, name="b-0", team="vision")
+    simulate(sandbox)
+    sandbox.clear_log()
+    status_sync()
+    few = [(r.method, r.path) for r in sandbox.requests]
+
+    for i in range(3, 10):
+        deployment_pushed(deployer, name=f"a-{i}")
+    simulate(sandbox)
+    sandbox.clear_log()
+    status_sync()
+    many = [(r.method, r.path) for r in sandbox.requests]
+
+    # Per namespace: one pods list and one Knative Service list, whatever the number of deployments.
+    assert sorted(few) == sorted(many) == sorted([
+        ("GET", "/api/v1/namespaces/tenant-nlp/pods"),
+        ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-nlp/services"),
+        ("GET", "/api/v1/namespaces/tenant-vision/pods"),
+        ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-vision/services"),
+    ])
+
+
+def test_sql_queries_per_cycle_do_not_grow_with_deployments(sandbox, sandbox_kubeconfig, deployer, team):
+    team.gpu_quota = 500
+    team.save()
+
+    def cycle_queries():
+        simulate(sandbox, steps=1)
+        status_sync()  # the first cycle after a push also writes transitions
+        with CaptureQueriesContext(connection) as ctx:
+            status_sync()
+        return len(ctx.captured_queries)
+
+    for i in range(5):
+        deployment_pushed(deployer, name=f"s-{i}")
+    five = cycle_queries()
+    for i in range(5, 50):
+        deployment_pushed(deployer, name=f"s-{i}")
+    fifty = cycle_queries()
+    assert fifty == five <= 8
+    assert StatusSample.objects.filter(deployment__name="s-49").exists()
+
+
+def test_scale_to_zero_is_reported_as_scaled_to_zero_not_failed(sandbox, sandbox_kubeconfig, deployer):
+    d = deployment_pushed(deployer, name="sometimes", scaling={"min_replicas": 0, "max_replicas": 2,
+                                                               "scale_to_zero_retention": "5m"})
+    sandbox.simulator.set_traffic("tenant-nlp", "sometimes", "steady")
+    simulate(sandbox)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING and d.ready_pods == 1
+
+    sandbox.simulator.set_traffic("tenant-nlp", "sometimes", "idle")
+    simulate(sandbox, seconds=400)
+    assert sandbox.objects("pods", "tenant-nlp") == []
+    status_sync()
+    d.refresh_from_db()
+    assert (d.status, d.ready_pods, d.total_pods, d.gpus_in_use) == (Status.SCALED_TO_ZERO, 0, 0, 0)
+    assert d.scaled_to_zero_at is not None and d.url  # still reachable: the next request wakes it
+    assert StatusSample.objects.filter(deployment=d).latest("at").status == Status.SCALED_TO_ZERO
+
+    sandbox.simulator.set_traffic("tenant-nlp", "sometimes", "steady")
+    simulate(sandbox)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING
+    assert list(d.events.filter(kind=Event.Kind.STATUS).values_list("to_status", flat=True).order_by("id")) == [
+        "applying", "running", "scaled_to_zero", "running"
+    ]
+
+
+def test_a_batch_run_ends_succeeded_with_its_shards_counted(sandbox, sandbox_kubeconfig, deployer):
+    d = deployment_pushed(deployer, name="nightly", batch=True)
+    assert d.target == "argo"
+    for _ in range(20):
+        simulate(sandbox, seconds=120, steps=1)
+        status_sync()
+        d.refresh_from_db()
+        if d.status == Status.SUCCEEDED:
+            break
+    assert d.status == Status.SUCCEEDED
+    assert d.shards_total == 2 and d.shards_done == 2
+    assert d.run_started_at and d.run_finished_at and d.run_finished_at >= d.run_started_at
+    workflow = sandbox.object(WORKFLOWS, "tenant-nlp", "nightly")
+    assert workflow["status"]["phase"] == "Succeeded"
+
+
+def test_a_deployment_being_deleted_ends_deleted_once_its_objects_are_gone(sandbox, sandbox_kubeconfig, deployer):
+    d = lifecycle.deployment_create(user=deployer, spec=online_spec())  # never pushed
+    lifecycle.deployment_teardown(user=deployer, deployment=d)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.DELETED
+
+
+def test_reconcile_requeues_a_push_that_never_ran(sandbox, sandbox_kubeconfig, deployer, settings,
+                                                  django_capture_on_commit_callbacks):
+    settings.STUCK_AFTER_SECONDS = 30
+    d = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    fresh = lifecycle.deployment_create(user=deployer, spec=online_spec(name="fresh"))
+    Deployment.objects.filter(pk=d.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert reconcile()["requeued"] == 1
+        assert reconcile()["requeued"] == 0  # not queued twice
+    assert [(cb.args[0], cb.args[1:]) for cb in callbacks] == [("push_deployment", (d.pk, 1))]
+    assert d.events.filter(kind=Event.Kind.PUSH, message__contains="re-queued").exists()
+    assert not fresh.events.filter(kind=Event.Kind.PUSH).exists()
+
+
+def test_reconcile_puts_back_an_object_deleted_or_changed_in_the_cluster(sandbox, sandbox_kubeconfig, deployer):
+    d = deployment_pushed(deployer, name="llama-chat")
+    simulate(sandbox)
+    status_sync()
+    assert reconcile() == {"requeued": 0, "drifted": 0}
+
+    ksvc = cluster.object_get({"apiVersion": "serving.knative.dev/v1", "kind": "Service",
+                               "metadata": {"name": "llama-chat", "namespace": "tenant-nlp"}})
+    cluster.objects_delete([ksvc])
+    assert reconcile()["drifted"] == 1
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is not None
+    d.refresh_from_db()
+    assert d.drift_detected_at is not None
+    assert "missing" in d.events.filter(kind=Event.Kind.DRIFT).latest("id").message
+
+    # Someone edits the image by hand (another field manager): Gantry takes its field back.
+    from kubernetes import client
+
+    api = client.CustomObjectsApi(sandbox.api_client())
+    api.patch_namespaced_custom_object(
+        "serving.knative.dev", "v1", "tenant-nlp", "services", "llama-chat",
+        {"spec": {"template": {"spec": {"containers": [{"name": "model", "image": "evil/miner:latest"}]}}}},
+    )
+    assert reconcile()["drifted"] == 1
+    live = sandbox.object(KSVC, "tenant-nlp", "llama-chat")
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "ghcr.io/acme/llm-server:1.4"
+    assert "changed in the cluster" in d.events.filter(kind=Event.Kind.DRIFT).latest("id").message
+    assert reconcile()["drifted"] == 0
+
+
+def test_a_change_being_pushed_is_not_reported_running_from_the_old_revision(sandbox, sandbox_kubeconfig, deployer):
+    d = deployment_pushed(deployer, name="llama-chat")
+    simulate(sandbox)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING
+    lifecycle.deployment_update(user=deployer, deployment=d, spec=online_spec(
+        runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"}))
+    # The push task has moved it to applying but not yet applied revision 2 when sync runs.
+    assert lifecycle.deployment_transition(deployment=d, expected=Status.QUEUED, new=Status.APPLYING)
+    status_sync()
+    assert Deployment.objects.get(pk=d.pk).status == Status.APPLYING
+
+    assert lifecycle.deployment_push(deployment_id=d.pk, revision=2)
+    simulate(sandbox)
+    status_sync()
+    d.refresh_from_db()
+    assert (d.status, d.applied_revision) == (Status.RUNNING, 2)
+    live = sandbox.object(KSVC, "tenant-nlp", "llama-chat")
+    assert live["metadata"]["annotations"]["gantry.io/revision"] == "2"

@@ -1,0 +1,86 @@
+"""The push and teardown tasks, run in this process with Task.apply (retries included) against the sandbox.
+
+The worker subprocess version of the same story is in test_worker_e2e.py.
+"""
+
+import pytest
+
+from deployments import tasks
+from deployments.models import Deployment, Event, Revision, Status
+from deployments.services import lifecycle
+from tests.factories import online_spec
+
+from .cluster_helpers import KSVC, requests_matching
+
+pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
+
+KSVC_PATH = r"/services/llama-chat$"
+
+
+@pytest.fixture
+def fast_retries(settings):
+    settings.PUSH_RETRY_BASE_SECONDS = 0
+    settings.PUSH_MAX_RETRIES = 3
+
+
+@pytest.fixture
+def queued(deployer):
+    return lifecycle.deployment_create(user=deployer, spec=online_spec())
+
+
+def ksvc_patches(sandbox):
+    return requests_matching(sandbox, "PATCH", "/services/llama-chat")
+
+
+def test_transient_errors_are_retried_until_the_push_goes_through(sandbox, sandbox_kubeconfig, fast_retries, queued):
+    sandbox.fail_next("PATCH", KSVC_PATH, status=503, times=2)
+    sandbox.drop_next("PATCH", KSVC_PATH, times=1)
+    tasks.push_deployment.apply(args=[queued.pk, 1])
+
+    queued.refresh_from_db()
+    assert (queued.status, queued.applied_revision, queued.status_message) == (Status.APPLYING, 1, "")
+    assert len(ksvc_patches(sandbox)) == 4
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is not None
+
+
+def test_a_push_that_keeps_failing_gives_up_after_the_bound(sandbox, sandbox_kubeconfig, fast_retries, queued):
+    sandbox.fail_next("PATCH", KSVC_PATH, status=503, times=50, message="etcdserver: request timed out")
+    tasks.push_deployment.apply(args=[queued.pk, 1])
+
+    queued.refresh_from_db()
+    assert queued.status == Status.FAILED
+    assert "etcdserver: request timed out" in queued.status_message and "4 attempts" in queued.status_message
+    assert len(ksvc_patches(sandbox)) == 4  # the first try and three retries
+
+
+def test_an_invalid_object_fails_at_once_with_the_servers_message(sandbox, sandbox_kubeconfig, fast_retries, queued):
+    revision = queued.current_revision
+    revision.manifests[0]["spec"]["template"]["spec"]["containers"][0]["gpuCount"] = 1
+    Revision.objects.filter(pk=revision.pk).update(manifests=revision.manifests)
+
+    tasks.push_deployment.apply(args=[queued.pk, 1])
+
+    queued.refresh_from_db()
+    assert queued.status == Status.FAILED
+    assert "is invalid" in queued.status_message and "gpuCount" in queued.status_message
+    assert len(ksvc_patches(sandbox)) == 1  # permanent: not retried
+    failed = queued.events.get(to_status=Status.FAILED)
+    assert failed.kind == Event.Kind.STATUS and "gpuCount" in failed.message
+
+
+def test_teardown_task_removes_the_objects(sandbox, sandbox_kubeconfig, deployer, queued):
+    tasks.push_deployment.apply(args=[queued.pk, 1])
+    lifecycle.deployment_teardown(user=deployer, deployment=Deployment.objects.get(pk=queued.pk))
+    sandbox.fail_next("DELETE", KSVC_PATH, status=503)  # retried like a push
+    tasks.teardown_deployment.apply(args=[queued.pk])
+    assert Deployment.objects.get(pk=queued.pk).status == Status.DELETED
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
+
+
+def test_retry_delays_grow_exponentially_with_jitter(settings):
+    settings.PUSH_RETRY_BASE_SECONDS = 1.0
+    for attempt in range(5):
+        delays = {tasks.retry_countdown(attempt) for _ in range(20)}
+        assert all(2 ** attempt * 0.5 <= d <= 2 ** attempt for d in delays)
+        assert len(delays) > 1  # jittered: failed pushes do not come back in lockstep
+    assert tasks.retry_countdown(30) <= tasks.RETRY_CAP_SECONDS
