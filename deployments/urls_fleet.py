@@ -3,5 +3,5 @@ from django.urls import path
 from .views import fleet
 
 urlpatterns = [
-    path("fleet/", fleet.placeholder, name="fleet"),
+    path("fleet/", fleet.fleet_page, name="fleet"),
 ]
