@@ -1,7 +1,26 @@
-"""One error shape for the whole API: {"errors": [{"code", "field", "message"}]}."""
+"""One error shape for the whole API: {"errors": [{"code", "field", "message"}]}.
 
-from rest_framework import exceptions
+Every error leaves through `exception_handler`: DRF's own (401, 403, 404, 405,
+415, 429 ...), Django's Http404/PermissionDenied raised by selectors and
+services, and the lifecycle's SpecInvalid (400) and DeploymentConflict (409).
+Unknown /api/ URLs get the same shape from `api_not_found` (handler404).
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# DRF's default codes are fine except these, which scripts match on.
+CODES = {
+    exceptions.NotFound: "not_found",
+    exceptions.Throttled: "throttled",
+}
+
+
+def error(code, field, message):
+    return {"code": code, "field": field, "message": message}
 
 
 def _flatten(detail, field=None):
@@ -22,17 +41,57 @@ def _flatten(detail, field=None):
             out.extend(_flatten(item, sub))
         return out
     code = getattr(detail, "code", "invalid")
-    return [{"code": code, "field": field, "message": str(detail)}]
+    return [error(code, field, str(detail))]
+
+
+def _lifecycle_response(exc):
+    """SpecInvalid and DeploymentConflict come from the services the browser uses too."""
+    from deployments.services.lifecycle import DeploymentConflict, SpecInvalid
+
+    if isinstance(exc, SpecInvalid):
+        return Response({"errors": list(exc.errors)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, DeploymentConflict):
+        return Response({"errors": [error("conflict", None, str(exc))]}, status=status.HTTP_409_CONFLICT)
+    return None
 
 
 def exception_handler(exc, context):
+    lifecycle = _lifecycle_response(exc)
+    if lifecycle is not None:
+        return lifecycle
+    # Convert Django's exceptions here (DRF would too, but then `exc` would not carry `.detail`).
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.APIException):
         errors = _flatten(exc.detail)
-        if isinstance(exc, exceptions.Throttled):
-            for error in errors:
-                error["code"] = "throttled"
+        code = next((c for cls, c in CODES.items() if isinstance(exc, cls)), None)
+        for item in errors:
+            if code:
+                item["code"] = code
         response.data = {"errors": errors}
     return response
+
+
+def api_not_found(request, exception=None):
+    """handler404: JSON in the one shape under /api/, Django's HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"errors": [error("not_found", None, "No such API endpoint.")]}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"errors": [error("server_error", None, "Something went wrong on our side; try again later.")]},
+            status=500,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
