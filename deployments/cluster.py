@@ -307,6 +307,9 @@ def _min_scale(obj):
     return None
 
 
+IDLE_SINCE_ANNOTATION = "gantry.io/idle-since"
+
+
 def status_read(obj):
     """What an object's status says, in one shape for Knative, KServe and Argo (pure; no API call).
 
@@ -337,6 +340,8 @@ def status_read(obj):
         "min_scale": _min_scale(obj),
         "revision": annotations.get(REVISION_ANNOTATION),
         "deleting": bool((obj.get("metadata") or {}).get("deletionTimestamp")),
+        # Set by a traffic-metrics adapter (the sandbox simulates one) while pods are kept warm.
+        "idle_since": (status.get("annotations") or {}).get(IDLE_SINCE_ANNOTATION),
     }
 
 

@@ -23,6 +23,8 @@ def main(argv=None):
                         help="simulated seconds per real second (60: a 30 min retention passes in 30 s)")
     parser.add_argument("--tick", type=float, default=1.0, help="simulator interval in real seconds")
     parser.add_argument("--no-simulator", action="store_true")
+    parser.add_argument("--traffic", action="append", default=[], metavar="NAMESPACE/NAME=PATTERN",
+                        help="traffic of one service: steady, idle, wave or burst (repeatable)")
     parser.add_argument("--verbose", "-v", action="store_true", help="log every API request")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
@@ -36,6 +38,12 @@ def main(argv=None):
                              tick_seconds=args.tick, kubeconfig_path=args.kubeconfig)
     cluster.server.host = args.host
     cluster.start()
+    for item in args.traffic:
+        target, _, pattern = item.partition("=")
+        namespace, _, name = target.partition("/")
+        if not (namespace and name and pattern):
+            parser.error(f"--traffic {item!r}: use NAMESPACE/NAME=PATTERN")
+        cluster.simulator.set_traffic(namespace, name, pattern)
     log.info("sandbox API on %s, kubeconfig written to %s", cluster.url, cluster.kubeconfig_path)
     log.info("simulator %s (time scale x%g); stop with Ctrl-C",
              "off" if args.no_simulator else "on", args.time_scale)

@@ -4,6 +4,7 @@ plus the retention period. Times are simulated seconds (the simulator scales the
 """
 
 import math
+from datetime import datetime, timedelta, timezone
 
 from .errors import ApiError
 from .sim_pods import PODS, duration_seconds, event_emit, pod_create, pod_delete, pod_set_phase
@@ -16,6 +17,7 @@ PERIOD = 600.0  # one wave or burst cycle, simulated seconds
 DEFAULT_STARTUP = 15.0
 DEFAULT_WINDOW = 60.0  # Knative stable window: how long idle traffic is observed before scaling down
 KNATIVE_PREFIX = "autoscaling.knative.dev/"
+IDLE_SINCE_ANNOTATION = "gantry.io/idle-since"
 
 
 def traffic_demand(pattern, t, max_scale):
@@ -106,7 +108,7 @@ class ServingState:
         self.ever_ready = False
 
 
-def serving_reconcile(store, rt, obj, state, now, pattern_override=None):
+def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_scale=1.0):
     shape = ServingShape(obj)
     meta = obj["metadata"]
     pattern = pattern_override or shape.pattern
@@ -147,7 +149,9 @@ def serving_reconcile(store, rt, obj, state, now, pattern_override=None):
         reason = "ScaledToZero" if desired == 0 else "Scaled"
         event_emit(store, obj, reason=reason, message=f"Scaled to {desired}", component="autoscaler")
     state.scale = desired
-    _status_write(store, rt, obj, shape, ready=ready > 0 or (desired == 0 and state.ever_ready))
+    idle_for = now - state.last_busy if demand == 0 and desired > 0 else None
+    _status_write(store, rt, obj, shape, ready=ready > 0 or (desired == 0 and state.ever_ready),
+                  idle_for=idle_for, time_scale=time_scale)
 
 
 def _condition(previous, type_, ready, reason=""):
@@ -160,7 +164,7 @@ def _condition(previous, type_, ready, reason=""):
     return cond
 
 
-def _status_write(store, rt, obj, shape, *, ready):
+def _status_write(store, rt, obj, shape, *, ready, idle_for=None, time_scale=1.0):
     previous = (obj.get("status") or {}).get("conditions") or []
     meta = obj["metadata"]
     if shape.knative:
@@ -176,6 +180,10 @@ def _status_write(store, rt, obj, shape, *, ready):
                                   "states": {"activeModelState": "Loaded" if ready else "Pending",
                                              "targetModelState": "Loaded"}}}
     status["conditions"] = [_condition(previous, t, ready) for t in types]
+    if idle_for is not None:
+        # What a traffic-metrics adapter would report: when requests stopped (wall-clock time).
+        since = datetime.now(timezone.utc) - timedelta(seconds=idle_for / (time_scale or 1.0))
+        status["annotations"] = {IDLE_SINCE_ANNOTATION: since.isoformat(timespec="seconds")}
     if ready:
         status["url"] = shape.url
         status["address"] = {"url": f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local"}

@@ -77,7 +77,7 @@ class Simulator:
                         continue
                     state = self._states.setdefault(meta["uid"], ServingState(now))
                     pattern = self._traffic.get((meta["namespace"], meta["name"]))
-                    self._guarded(serving_reconcile, self.store, rt, obj, state, now, pattern)
+                    self._guarded(serving_reconcile, self.store, rt, obj, state, now, pattern, self.time_scale)
             for obj in self.store.objects(WORKFLOWS):
                 meta = obj["metadata"]
                 seen.add(meta["uid"])

@@ -155,6 +155,7 @@ def _observation_apply(d, obs, now):
     if obs.obj is None:
         return d.status, d.status_message  # not there (yet, or drifted): reconcile's business
     d.url = obs.status["url"] or d.url
+    d.idle_since = parse_datetime(obs.status.get("idle_since") or "") if obs.total_pods else None
     if d.target == Target.ARGO:
         if obs.status["progress"]:
             d.shards_done, d.shards_total = obs.status["progress"]

@@ -111,13 +111,21 @@ def test_scale_to_zero_is_reported_as_scaled_to_zero_not_failed(sandbox, sandbox
     status_sync()
     d.refresh_from_db()
     assert d.status == Status.RUNNING and d.ready_pods == 1
+    assert d.idle_since is None  # busy: active, not warm
 
     sandbox.simulator.set_traffic("tenant-nlp", "sometimes", "idle")
+    simulate(sandbox, seconds=60)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING and d.ready_pods == 1
+    assert d.idle_since is not None  # kept warm by the retention window: the dashboard shows time left
+
     simulate(sandbox, seconds=400)
     assert sandbox.objects("pods", "tenant-nlp") == []
     status_sync()
     d.refresh_from_db()
     assert (d.status, d.ready_pods, d.total_pods, d.gpus_in_use) == (Status.SCALED_TO_ZERO, 0, 0, 0)
+    assert d.idle_since is None
     assert d.scaled_to_zero_at is not None and d.url  # still reachable: the next request wakes it
     assert StatusSample.objects.filter(deployment=d).latest("at").status == Status.SCALED_TO_ZERO
 

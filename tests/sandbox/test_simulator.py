@@ -163,3 +163,27 @@ def test_background_simulator_brings_a_service_up_in_real_time(sandbox_simulated
             break
         time.sleep(0.1)
     assert pods and all(p.status.phase == "Running" for p in pods)
+
+
+
+def test_warm_pods_report_since_when_traffic_stopped(sandbox, core, custom, team_ns):
+    from datetime import datetime, timezone
+
+    apply(custom, knative_service("warm", annotations={
+        "autoscaling.knative.dev/min-scale": "0",
+        "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "5m"}), plural="services")
+    sandbox.simulator.set_traffic(team_ns, "warm", "idle")
+    sandbox.simulator.tick()
+    sandbox.simulator.advance(100)
+    sandbox.simulator.tick()
+    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
+    idle_since = datetime.fromisoformat(service["status"]["annotations"]["gantry.io/idle-since"])
+    idle_for = (datetime.now(timezone.utc) - idle_since).total_seconds() * sandbox.simulator.time_scale
+    assert 90 <= idle_for <= 115  # 100 simulated seconds without requests
+    assert len(_pods(core, team_ns, "serving.knative.dev/service=warm")) == 1  # still warm
+
+    sandbox.simulator.advance(400)
+    sandbox.simulator.tick()
+    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
+    assert _pods(core, team_ns, "serving.knative.dev/service=warm") == []
+    assert "gantry.io/idle-since" not in (service["status"].get("annotations") or {})
