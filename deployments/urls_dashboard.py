@@ -1,7 +1,11 @@
 from django.urls import path
 
-from .views import dashboard
+from .views import dashboard, detail
 
 urlpatterns = [
-    path("", dashboard.placeholder, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("deployments/<int:pk>/", detail.deployment_detail, name="deployment-detail"),
+    path("deployments/<int:pk>/manifests.yaml", detail.deployment_manifests, name="deployment-manifests"),
+    path("deployments/<int:pk>/rollback/", detail.deployment_rollback, name="deployment-rollback"),
+    path("deployments/<int:pk>/teardown/", detail.deployment_teardown, name="deployment-teardown"),
 ]

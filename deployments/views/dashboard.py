@@ -1,8 +1,31 @@
+"""The team dashboard: one view for the full page and for the htmx poll of its live part."""
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from ..models import Status
+from ..selectors import teams_for_user
+from ..selectors_dashboard import dashboard_read
+
+# htmx stops polling when a poll answers 286.
+STOP_POLLING = 286
+
 
 @login_required
-def placeholder(request):
-    # Replaced by the dashboard issue; keeps navigation links resolvable meanwhile.
-    return render(request, "placeholder.html", {"nav": "dashboard"})
+def dashboard(request):
+    team = request.GET.get("team") or None
+    status = request.GET.get("status") or None
+    if status not in Status.values:
+        status = None
+    data = dashboard_read(request.user, team=team, status=status)
+    context = {
+        "nav": "dashboard", **data, "team_filter": team or "", "status_filter": status or "",
+        "team_choices": teams_for_user(request.user).only("slug", "name"), "status_choices": Status.choices,
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx:
+        response = render(request, "deployments/dashboard.html#live", context)
+        if data["all_final"]:
+            response.status_code = STOP_POLLING
+        return response
+    return render(request, "deployments/dashboard.html", context)

@@ -176,3 +176,14 @@ def test_scale_to_zero_ledger(team, gpu):
     assert ledger["warm_seconds"] == 1800
     assert ledger["saved_usd"] == Decimal("8.00")                       # one 2-GPU replica × 2 h × $2
     assert ledger["at_zero_now"] is True
+
+
+def test_the_periodic_rollup_catches_up_on_days_it_missed(team, gpu):
+    today = timezone.now().date()
+    d = deployment(team, min_replicas=1)
+    for back in (3, 2):
+        samples(d, at(today - timedelta(days=back), 10), 30, pods=1, gpus_per_pod=1)
+        samples(d, at(today - timedelta(days=back), 10, 30), 1, pods=0, status=Status.DELETED)
+    spend.rollup_spend()
+    rows = dict(DailySpend.objects.filter(deployment=d).values_list("day", "cost_usd"))
+    assert rows == {today - timedelta(days=3): Decimal(1), today - timedelta(days=2): Decimal(1)}

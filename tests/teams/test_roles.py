@@ -24,9 +24,26 @@ def test_one_membership_per_user_and_team(viewer, team):
 def test_seed_demo_creates_login_and_is_idempotent(django_user_model):
     from django.core.management import call_command
 
-    call_command("seed_demo")
-    call_command("seed_demo")
+    call_command("seed_demo", "--no-deployments")
+    call_command("seed_demo", "--no-deployments")
     demo = django_user_model.objects.get(username="demo")
     assert demo.check_password("gantry-demo")
     assert demo.memberships.get().role == Role.OWNER
     assert django_user_model.objects.get(username="admin").is_staff
+
+
+def test_seed_demo_creates_demo_deployments_once(django_user_model, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    from deployments.models import Deployment
+
+    with mock.patch("deployments.tasks.push_deployment.delay", autospec=True) as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("seed_demo")
+        call_command("seed_demo")
+    demo = Deployment.objects.filter(team__slug="demo")
+    assert sorted(demo.values_list("name", flat=True)) == ["chat", "embeddings", "nightly-batch", "sentiment"]
+    assert set(demo.values_list("status", flat=True)) == {"queued"}
+    assert delay.call_count == 4  # each pushed once, not again on the second run

@@ -1,0 +1,52 @@
+// Charts on the deployment page: data comes from a json_script element, never inline script (CSP).
+(function () {
+  "use strict";
+  const COLORS = { ready: "#1f7a4d", total: "#3451d1", cost: "#b86e00" };
+
+  function datasets(kind, data) {
+    if (kind === "cost") {
+      return { type: "bar", sets: [{ label: data.cost_label || "USD", data: data.cost, backgroundColor: COLORS.cost }] };
+    }
+    if (data.range === "30d") {
+      return { type: "bar", sets: [{ label: data.pods_label || "Average pods", data: data.total, backgroundColor: COLORS.total }] };
+    }
+    return {
+      type: "line",
+      sets: [
+        { label: "Total pods", data: data.total, borderColor: COLORS.total, backgroundColor: "rgba(52,81,209,.08)", fill: true, stepped: true, pointRadius: 0 },
+        { label: "Ready pods", data: data.ready, borderColor: COLORS.ready, stepped: true, pointRadius: 0 },
+      ],
+    };
+  }
+
+  function draw(canvas) {
+    if (typeof Chart === "undefined") return;
+    const source = document.getElementById(canvas.dataset.chart);
+    if (!source) return;
+    const data = JSON.parse(source.textContent);
+    const spec = datasets(canvas.dataset.kind, data);
+    const existing = Chart.getChart(canvas);
+    if (existing) existing.destroy();
+    new Chart(canvas, {
+      type: spec.type,
+      data: { labels: data.labels, datasets: spec.sets },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: { legend: { display: spec.sets.length > 1, position: "bottom" } },
+        scales: {
+          x: { ticks: { maxTicksLimit: 8, autoSkip: true }, grid: { display: false } },
+          y: { beginAtZero: true, ticks: { precision: canvas.dataset.kind === "cost" ? undefined : 0 } },
+        },
+      },
+    });
+  }
+
+  function drawAll(root) {
+    (root || document).querySelectorAll("canvas[data-chart]").forEach(draw);
+  }
+
+  document.addEventListener("DOMContentLoaded", () => drawAll(document));
+  // htmx swaps in a new chart section when the range changes.
+  document.addEventListener("htmx:load", (event) => drawAll(event.detail.elt));
+})();
