@@ -149,7 +149,8 @@ def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_sc
         reason = "ScaledToZero" if desired == 0 else "Scaled"
         event_emit(store, obj, reason=reason, message=f"Scaled to {desired}", component="autoscaler")
     state.scale = desired
-    idle_for = now - state.last_busy if demand == 0 and desired > 0 else None
+    # Only pods kept by the retention window are "warm"; min-scale pods are simply provisioned.
+    idle_for = now - state.last_busy if demand == 0 and desired > 0 and shape.min_scale == 0 else None
     _status_write(store, rt, obj, shape, ready=ready > 0 or (desired == 0 and state.ever_ready),
                   idle_for=idle_for, time_scale=time_scale)
 
