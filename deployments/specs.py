@@ -7,10 +7,8 @@ recommend.py; run `spec_validate` again on the completed spec and every field
 is checked, including that the GPU holds the model.
 """
 
-import math
 import re
 from dataclasses import dataclass, field
-from typing import Literal, NotRequired, TypedDict
 
 from .recommend import (
     BYTES_PER_PARAMETER,
@@ -20,101 +18,12 @@ from .recommend import (
     gpu_memory_needed_gb,
     region_alternatives,
 )
+from .spec_types import SECTIONS, TOP_LEVEL, DeploymentSpec
 
-
-class Runtime(TypedDict):
-    image: str
-    args: NotRequired[list[str]]
-    port: NotRequired[int]
-    protocol: NotRequired[Literal["http", "grpc"]]
-    env: NotRequired[dict[str, str]]
-    secret_env: NotRequired[dict[str, str]]
-    timeout_seconds: NotRequired[int]  # request timeout; Knative allows at most 600
-
-
-class Model(TypedDict):
-    uri: str
-    parameters_billions: float
-    precision: Literal["fp32", "fp16", "bf16", "int8", "int4"]
-    format: Literal["tensorizer", "safetensors", "other"]
-
-
-class Storage(TypedDict, total=False):
-    tier: Literal["object", "accelerated-object", "nvme-pvc"]
-    pvc_size_gi: int
-    credentials_secret: str
-
-
-class Compute(TypedDict, total=False):
-    gpu_class: str
-    gpus_per_replica: int
-    region: str
-    cpu: float
-    memory_gi: int
-
-
-class Scaling(TypedDict, total=False):
-    min_replicas: int
-    max_replicas: int
-    target_concurrency: int
-    target_utilization_percent: int
-    scale_to_zero_retention: str
-    latency_tolerance: Literal["strict", "moderate", "relaxed"]
-
-
-class Batching(TypedDict):
-    max_batch_size: int
-    max_latency_ms: int
-
-
-class Batch(TypedDict, total=False):
-    inputs_uri: str
-    outputs_uri: str
-    parallelism: int
-    timeout_minutes: int
-    retries: int
-
-
-class Access(TypedDict, total=False):
-    visibility: Literal["public", "cluster-local"]
-    cross_cloud_clients: bool
-
-
-class DeploymentSpec(TypedDict):
-    """The spec exactly as SPEC.md names it (v1)."""
-
-    name: str
-    team: str
-    workload: Literal["online", "batch"]
-    target: NotRequired[Literal["knative", "kserve", "argo"]]
-    runtime: Runtime
-    model: Model
-    storage: NotRequired[Storage]
-    compute: NotRequired[Compute]
-    scaling: NotRequired[Scaling]
-    batching: NotRequired[Batching]
-    batch: NotRequired[Batch]
-    access: NotRequired[Access]
-    request_queue: NotRequired[bool]
-    models_per_gpu: NotRequired[int]
-    region_preference: NotRequired[Literal["best-availability", "closest-to-users"]]
-
-
-SECTIONS = {
-    "runtime": set(Runtime.__annotations__),
-    "model": set(Model.__annotations__),
-    "storage": set(Storage.__annotations__),
-    "compute": set(Compute.__annotations__),
-    "scaling": set(Scaling.__annotations__),
-    "batching": set(Batching.__annotations__),
-    "batch": set(Batch.__annotations__),
-    "access": set(Access.__annotations__),
-}
-TOP_LEVEL = set(DeploymentSpec.__annotations__)
 ONLINE_ONLY = ("scaling", "batching")
 MAX_RETENTION_SECONDS = 3600
 MAX_TIMEOUT_SECONDS = 600
-DEFAULT_TIMEOUT_SECONDS = 300
+TEAM_SLUG_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 SECRET_REF_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)/([-._a-zA-Z0-9]{1,253})$")
@@ -125,7 +34,7 @@ DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
 # Literal credentials: well-known token prefixes, PEM keys, AWS key ids, or long random-looking strings.
 TOKEN_RE = re.compile(
-    r"^(hf_|sk-|sk_live_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA|ASIA|AIza|eyJ)|-----BEGIN"
+    r"^(gnt_|hf_|sk-|sk_live_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|(AKIA|ASIA)[A-Z0-9]{16}|AIza|eyJ)|-----BEGIN"
 )
 SENSITIVE_NAME_RE = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 
@@ -153,7 +62,7 @@ class SpecResult:
 
 def duration_seconds(text):
     """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
-    match = DURATION_RE.match(text or "") if isinstance(text, str) else None
+    match = DURATION_RE.fullmatch(text or "") if isinstance(text, str) else None
     if not match or not any(match.groups()):
         return None
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
@@ -161,15 +70,22 @@ def duration_seconds(text):
 
 
 def looks_like_secret(value):
-    """True for a string that looks like a literal key or token rather than a reference."""
+    """True for a string that looks like a literal key or token rather than a name or reference.
+
+    Random keys switch between lowercase, uppercase and digits far more often than
+    names do (`meta-llama/Llama-3-8B-Instruct` switches 3 times, an AWS secret key 10+).
+    """
     if not isinstance(value, str):
         return False
     if TOKEN_RE.search(value):
         return True
-    if len(value) >= 20 and re.fullmatch(r"[A-Za-z0-9+/=_\-]+", value):
-        classes = sum(bool(re.search(p, value)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]"))
-        return classes >= 3 or (classes == 2 and len(value) >= 32 and not re.search(r"[-/]", value))
-    return False
+    if len(value) < 20 or re.search(r"\s", value):
+        return False
+    if re.fullmatch(r"[0-9a-f]{32,}", value) and re.search(r"[0-9]", value) and re.search(r"[a-f]", value):
+        return True
+    kinds = ["l" if c.islower() else "u" if c.isupper() else "d" if c.isdigit() else " " for c in value]
+    switches = sum(1 for a, b in zip(kinds, kinds[1:]) if a != b and " " not in (a, b))
+    return switches >= 6
 
 
 class _Checker:
@@ -196,7 +112,7 @@ class _Checker:
         for key in sorted(set(value) - SECTIONS[name]):
             self.error("unknown_field", f"{name}.{key}",
                        f"`{name}.{key}` is not a v1 spec field; remove it or check the spelling.")
-        return value
+        return {k: v for k, v in value.items() if v is not None}
 
     def integer(self, section, key, *, minimum, maximum=None, code="invalid_value"):
         value = section.get(key)
@@ -222,9 +138,10 @@ class _Checker:
         return value
 
     def choice(self, section, key, choices, *, default=None):
-        value = section.get(key, default)
+        value = section.get(key)
+        value = default if value is None else value
         path = self._path(section, key)
-        if value is not None and value not in choices:
+        if value is not None and (not isinstance(value, str) or value not in choices):
             self.error("invalid_value", path, f"`{path}` must be one of: {', '.join(choices)}.")
             return default
         return value
@@ -236,12 +153,13 @@ class _Checker:
         return key
 
 
-def spec_validate(data, *, user=None, catalog=None):
+def spec_validate(data: DeploymentSpec | dict, *, user=None, catalog=None) -> "SpecResult":
     """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do."""
     if not isinstance(data, dict):
         return SpecResult({}, [Issue("invalid_value", None, "The spec must be a JSON object.")])
     catalog = catalog or catalog_snapshot()
-    spec = {k: v for k, v in data.items() if k in TOP_LEVEL}
+    # null means "left out": the recommender fills it in like a missing key.
+    spec = {k: v for k, v in data.items() if k in TOP_LEVEL and v is not None}
     check = _Checker(spec)
     for key in sorted(set(data) - TOP_LEVEL):
         check.error("unknown_field", key, f"`{key}` is not a v1 spec field; remove it or check the spelling.")
@@ -249,7 +167,7 @@ def spec_validate(data, *, user=None, catalog=None):
     _check_identity(check, spec, user)
     workload = spec.get("workload")
     for section in SECTIONS:
-        spec[section] = dict(check.section(section))
+        spec[section] = check.section(section)
     _check_runtime(check, spec)
     _check_model_and_storage(check, spec, workload)
     _check_compute(check, spec, catalog)
@@ -266,7 +184,7 @@ def spec_validate(data, *, user=None, catalog=None):
 
 def _check_identity(check, spec, user):
     name = spec.get("name")
-    if not isinstance(name, str) or not (1 <= len(name) <= 40) or not NAME_RE.match(name):
+    if not isinstance(name, str) or not (1 <= len(name) <= 40) or not NAME_RE.fullmatch(name):
         check.error("invalid_name", "name", "Use 1-40 lowercase letters, digits or '-', starting and ending "
                     "with a letter or digit (a DNS-1123 label), e.g. `llama-chat`.")
     team = spec.get("team")
@@ -290,7 +208,7 @@ def _check_identity(check, spec, user):
 def _team_allowed(slug, user):
     from teams.models import Team
 
-    if not isinstance(slug, str) or not slug:
+    if not isinstance(slug, str) or not TEAM_SLUG_RE.fullmatch(slug):
         return False
     teams = Team.objects.filter(slug=slug)
     if user is not None and not user.is_staff:
@@ -304,7 +222,7 @@ def _check_runtime(check, spec):
     if not isinstance(image, str) or not image.strip():
         check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
                     "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
-    elif not IMAGE_RE.match(image) or not (re.search(r":[\w][\w.\-]*$", image.split("/")[-1]) or "@" in image):
+    elif not IMAGE_RE.fullmatch(image) or not (re.search(r":[\w][\w.\-]*$", image.split("/")[-1]) or "@" in image):
         check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
                     "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
     args = runtime.get("args")
@@ -327,7 +245,7 @@ def _check_env(check, runtime):
         else:
             for name, value in sorted(env.items()):
                 path = f"runtime.env.{name}"
-                if not ENV_NAME_RE.match(name) or not isinstance(value, str):
+                if not ENV_NAME_RE.fullmatch(name) or not isinstance(value, str):
                     check.error("invalid_value", path, "Environment names are letters, digits and `_`; "
                                 "values are strings.")
                 elif looks_like_secret(value) or (SENSITIVE_NAME_RE.search(name) and value):
@@ -342,9 +260,9 @@ def _check_env(check, runtime):
             return
         for name, ref in sorted(secret_env.items()):
             path = f"runtime.secret_env.{name}"
-            if not ENV_NAME_RE.match(name):
+            if not ENV_NAME_RE.fullmatch(name):
                 check.error("invalid_value", path, "Environment names are letters, digits and `_`.")
-            elif isinstance(ref, str) and SECRET_REF_RE.match(ref):
+            elif isinstance(ref, str) and SECRET_REF_RE.fullmatch(ref):
                 continue
             elif looks_like_secret(ref):
                 check.error("plaintext_secret", path, "This looks like the secret itself. Put it in a "
@@ -357,7 +275,7 @@ def _check_env(check, runtime):
 def _check_model_and_storage(check, spec, workload):
     model, storage = spec["model"], spec["storage"]
     uri = model.get("uri")
-    if not isinstance(uri, str) or not URI_RE.match(uri):
+    if not isinstance(uri, str) or not URI_RE.fullmatch(uri):
         check.error("invalid_model_uri", "model.uri", "Give where the checkpoint lives: "
                     "`s3://<bucket>/<path>` or `pvc://<claim>/<path>`.")
         uri = None
@@ -382,7 +300,7 @@ def _check_model_and_storage(check, spec, workload):
         if looks_like_secret(secret):
             check.error("plaintext_secret", "storage.credentials_secret", "This looks like a key itself. "
                         "Store the object-store keys in a Kubernetes Secret and give only its name here.")
-        elif not isinstance(secret, str) or not SECRET_NAME_RE.match(secret):
+        elif not isinstance(secret, str) or not SECRET_NAME_RE.fullmatch(secret):
             check.error("invalid_secret_ref", "storage.credentials_secret", "Give the name of a Secret in your "
                         "team namespace (lowercase letters, digits, '-' or '.').")
     if workload == "online" and spec.get("target") == "knative" and uri and uri.startswith("pvc://"):
@@ -394,6 +312,8 @@ def _check_model_and_storage(check, spec, workload):
 def _check_compute(check, spec, catalog):
     compute = spec["compute"]
     gpu_name, region = compute.get("gpu_class"), compute.get("region")
+    gpu_name = gpu_name if gpu_name is None or isinstance(gpu_name, str) else repr(gpu_name)
+    region = region if region is None or isinstance(region, str) else repr(region)
     gpu = catalog.gpus.get(gpu_name)
     if gpu_name is not None and (gpu is None or not gpu.available):
         check.error("unknown_gpu_class", "compute.gpu_class", f"`{gpu_name}` is not an available GPU class; "
@@ -421,8 +341,8 @@ def _check_compute(check, spec, catalog):
     if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
         need = gpu_memory_needed_gb(params, spec["model"]["precision"])
         if gpu.vram_gb * gpus < need:
-            more = math.ceil(need / gpu.vram_gb)
-            hint = (f"use {more} GPUs per replica" if more <= gpu.max_gpus else "pick a class with more memory")
+            more = next((n for n in GPU_COUNTS if gpu.vram_gb * n >= need and n <= gpu.max_gpus), None)
+            hint = f"use {more} GPUs per replica" if more else "pick a class with more memory"
             check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
                         f"of GPU memory but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, or leave "
                         "`gpu_class` and `gpus_per_replica` out for a recommendation.")
@@ -463,7 +383,7 @@ def _check_batch(check, spec):
     batch = spec["batch"]
     for key in ("inputs_uri", "outputs_uri"):
         value = batch.get(key)
-        if not isinstance(value, str) or not URI_RE.match(value):
+        if not isinstance(value, str) or not URI_RE.fullmatch(value):
             check.error("invalid_value", f"batch.{key}", f"`batch.{key}` is required: `s3://<bucket>/<path>` "
                         "or `pvc://<claim>/<path>`.")
     check.integer(batch, "parallelism", minimum=1, maximum=256)
@@ -489,8 +409,8 @@ def _check_access_and_rules(check, spec, workload):
     models = check.integer(spec, "models_per_gpu", minimum=1)
     if models and models > 1:
         check.error("bin_packing", "models_per_gpu", "Do not pack several models onto one GPU or swap them in "
-                    "and out: give each model its own deployment on the right GPU class and let it autoscale "
-                    "(to zero when idle). Set `models_per_gpu: 1`.")
+                    "and out: pick the right GPU class for each model, give it its own deployment and let it "
+                    "autoscale (to zero when idle). Set `models_per_gpu: 1`.")
     pref = check.choice(spec, "region_preference", ("best-availability", "closest-to-users"))
     if pref == "closest-to-users":
         check.warn("region_by_proximity", "region_preference", "Choosing the region closest to users rarely "

@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from .serializers import DeploymentSpecSerializer, PreviewInvalidSerializer, Pre
 
 class DeploymentPreviewView(APIView):
     permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]  # the spec is a JSON document (SPEC.md), never a form
 
     @extend_schema(
         request=DeploymentSpecSerializer,

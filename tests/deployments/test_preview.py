@@ -134,3 +134,23 @@ def test_any_json_value_anywhere_gives_an_answer_not_a_crash(owner):
         assert result["errors"] or result["manifests"]
 
     check()
+
+
+def test_a_body_that_is_not_an_object(login, owner):
+    response = login(owner).post(URL, [1, 2], content_type="application/json")
+    assert response.status_code == 400
+    assert [e["code"] for e in response.json()["errors"]] == ["invalid_value"]
+
+
+def test_the_completed_spec_previews_to_the_same_result(owner):
+    first = deployment_preview(spec=online_spec(), user=owner)
+    again = deployment_preview(spec=first["spec"], user=owner)
+    assert again["errors"] == [] and again["spec"] == first["spec"] and again["manifests"] == first["manifests"]
+    assert again["explanations"] == []
+
+
+def test_only_json_is_accepted_and_odd_team_slugs_are_unknown_teams(login, owner):
+    client = login(owner)
+    assert client.post(URL, {"name": "x"}).status_code == 415
+    response = _post(client, online_spec(team="nlp\x00", name="llama-chat\n"))
+    assert {e["code"] for e in response.json()["errors"]} == {"unknown_team", "invalid_name"}
