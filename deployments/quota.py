@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from .models import LIVE_STATUSES, Deployment, Status
 from .specs import Issue
+from .spend import team_month_to_date
 
 # Deployments that hold (or are about to hold) GPUs.
 COUNTED_STATUSES = (Status.QUEUED, *LIVE_STATUSES)
@@ -29,9 +30,11 @@ def quota_check(*, team, spec, cost, exclude_deployment=None):
                      f"This needs up to {wanted} GPUs and team {team.slug} already holds up to {in_use} of its quota "
                      f"of {team.gpu_quota}. Lower the replicas or GPUs, or ask platform staff to approve it.")
     monthly = Decimal(str(cost.get("per_month_max", 0)))
-    if monthly > team.monthly_budget_usd:
+    spent = team_month_to_date(team=team)["spent_usd"]
+    remaining = max(team.monthly_budget_usd - spent, Decimal(0))
+    if monthly > remaining:
         return Issue("over_quota", "compute.gpu_class",
-                     f"Up to ${monthly:,.2f} a month is over team {team.slug}'s budget of "
-                     f"${team.monthly_budget_usd:,.2f}. Lower max replicas or pick a cheaper GPU class, or ask "
-                     "platform staff to approve it.")
+                     f"Up to ${monthly:,.2f} a month is over what is left of team {team.slug}'s budget: "
+                     f"${remaining:,.2f} of ${team.monthly_budget_usd:,.2f} after ${spent:,.2f} spent this month. "
+                     "Lower max replicas or pick a cheaper GPU class, or ask platform staff to approve it.")
     return None

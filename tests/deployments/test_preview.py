@@ -154,3 +154,21 @@ def test_only_json_is_accepted_and_odd_team_slugs_are_unknown_teams(login, owner
     assert client.post(URL, {"name": "x"}).status_code == 415
     response = _post(client, online_spec(team="nlp\x00", name="llama-chat\n"))
     assert {e["code"] for e in response.json()["errors"]} == {"unknown_team", "invalid_name"}
+
+
+def test_budget_check_counts_what_was_already_spent_this_month(owner, team):
+    """$1,124.20 a month fits a $2,000 budget, but not once $1,000 of it is spent."""
+    from django.utils import timezone
+
+    from deployments.models import DailySpend
+    from tests.factories import DeploymentFactory
+
+    team.monthly_budget_usd = 2000
+    team.save()
+    spec = online_spec(scaling={"max_replicas": 2})
+    assert deployment_preview(spec=spec, user=owner)["errors"] == []
+    earlier = DeploymentFactory(team=team, name="earlier", status="deleted")
+    DailySpend.objects.create(deployment=earlier, team=team, day=timezone.now().date(), cost_usd=1000)
+    [error] = deployment_preview(spec=spec, user=owner)["errors"]
+    assert error["code"] == "over_quota"
+    assert "$1,000.00 of $2,000.00 after $1,000.00 spent this month" in error["message"]
