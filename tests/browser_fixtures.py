@@ -4,7 +4,6 @@
 - `page`: a fresh context and page per test; a screenshot of the last state is saved on teardown.
 - `screenshot(name)`: save the current page as test-artifacts/screenshots/<name>.png.
 - `browser_login(user)`: log the page in as `user` (a session cookie, no login form) and return it.
-- `catalog_seeded`: the seeded GPU catalog, restored if an earlier transactional test flushed it.
 
 Use them with `live_server` and `transactional_db`, since the server runs in another thread.
 """
@@ -83,20 +82,3 @@ def browser_login(page, live_server, settings):
         return page
 
     return _login
-
-
-@pytest.fixture
-def catalog_seeded(transactional_db):
-    """The seeded GPU catalog, put back if an earlier transactional test's flush removed it.
-
-    (`serialized_rollback=True` is no help here: it clashes with content types that a previous
-    flush re-created.)
-    """
-    import importlib
-
-    from django.apps import apps
-
-    from catalog.models import GpuClass
-
-    if not GpuClass.objects.exists():
-        importlib.import_module("catalog.migrations.0002_seed_catalog").seed(apps, None)

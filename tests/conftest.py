@@ -19,6 +19,34 @@ def pytest_configure(config):
 pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures"]
 
 
+def _catalog_seed_if_flushed():
+    # A transactional test ends with a flush, which also empties the catalog that the data
+    # migration seeded; put it back for the tests that follow.
+    import importlib
+
+    from django.apps import apps
+
+    from catalog.models import GpuClass
+
+    if not GpuClass.objects.exists():
+        importlib.import_module("catalog.migrations.0002_seed_catalog").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_catalog(request):
+    marker = request.node.get_closest_marker("django_db")
+    names = request.fixturenames
+    transactional = "transactional_db" in names or "live_server" in names or (
+        marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    if transactional:
+        request.getfixturevalue("transactional_db")
+    elif marker is not None or "db" in names:
+        request.getfixturevalue("db")
+    else:
+        return
+    _catalog_seed_if_flushed()
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(slug="nlp", name="NLP")

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-# catalog_seeded: the flush after an earlier transactional test drops the seeded catalog.
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("catalog_seeded"),
+pytestmark = [pytest.mark.django_db(transaction=True),
               pytest.mark.timeout(90)]
 
 

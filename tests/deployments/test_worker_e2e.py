@@ -4,6 +4,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
+from kombu import pools
 
 from deployments.models import Deployment, Event, Status
 from deployments.services import lifecycle
@@ -12,15 +13,15 @@ from tests.factories import online_spec
 
 from .cluster_helpers import KSVC, requests_matching, wait_for
 
-# serialized_rollback: the catalog seeded by migrations survives the flush of an earlier transactional test.
-pytestmark = [pytest.mark.timeout(90), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.timeout(90), pytest.mark.django_db(transaction=True)]
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
 
 def _pools_reset():
-    if app._pool is not None:
-        app._pool.force_close_all()
+    # kombu keeps pools in a global registry keyed by URL: closing ours alone would leave a closed
+    # pool there for the next publish to the same URL ("Acquire on closed pool").
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
 
