@@ -6,8 +6,11 @@ are attached to the field whose spec path they name.
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, regions_list, storage_tiers_list
+
+from .specs import looks_like_secret
 
 YES_NO = [("false", "No"), ("true", "Yes")]
 RECOMMENDED = ("", "Recommended for me")
@@ -23,6 +26,13 @@ def name_of(path):
 
 def _bool(value):
     return value == "true"
+
+
+def _literal_secret_refuse(value):
+    # Refused here, not only by the validator: an invalid field never reaches the stored draft.
+    if looks_like_secret(value):
+        raise ValidationError("This looks like a key itself. Store the object-store keys in a Kubernetes Secret "
+                              "and give only its name here.", code="plaintext_secret")
 
 
 class StepForm(forms.Form):
@@ -109,7 +119,7 @@ class ModelStorageForm(StepForm):
     ])
     storage__tier = forms.ChoiceField(label="Storage tier")
     storage__credentials_secret = forms.CharField(
-        label="Object-store credentials Secret", max_length=253,
+        label="Object-store credentials Secret", max_length=253, validators=[_literal_secret_refuse],
         help_text="The name of a Kubernetes Secret in your team's namespace; never the keys themselves.")
 
     def __init__(self, *args, **kwargs):

@@ -60,6 +60,21 @@ class SpecResult:
         return not self.errors
 
 
+def _nul_paths(data):
+    """Dotted paths of every key or string value that contains U+0000 (iterative: input may nest deeply)."""
+    found, stack = [], [("", data)]
+    while stack:
+        path, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            sub = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
+                found.append(sub.replace("\x00", "\\u0000"))
+            else:
+                stack.append((sub, value))
+    return sorted(found)
+
+
 def duration_seconds(text):
     """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
     match = DURATION_RE.fullmatch(text or "") if isinstance(text, str) else None
@@ -161,6 +176,11 @@ def spec_validate(data: DeploymentSpec | dict, *, user=None, catalog=None) -> "S
     # null means "left out": the recommender fills it in like a missing key.
     spec = {k: v for k, v in data.items() if k in TOP_LEVEL and v is not None}
     check = _Checker(spec)
+    for path in _nul_paths(data):
+        if path in ("name", "team"):
+            continue  # their own checks refuse it (invalid_name, unknown_team)
+        # PostgreSQL cannot store U+0000 in JSON: refuse it here rather than fail on save.
+        check.error("invalid_value", path, f"`{path}` contains a NUL character (\\u0000); remove it.")
     for key in sorted(set(data) - TOP_LEVEL):
         check.error("unknown_field", key, f"`{key}` is not a v1 spec field; remove it or check the spelling.")
 

@@ -6,7 +6,9 @@ services, and the lifecycle's SpecInvalid (400) and DeploymentConflict (409).
 Unknown /api/ URLs get the same shape from `api_not_found` (handler404).
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -59,6 +61,12 @@ def exception_handler(exc, context):
     lifecycle = _lifecycle_response(exc)
     if lifecycle is not None:
         return lifecycle
+    if isinstance(exc, RequestDataTooBig):
+        # Django raises this while DRF reads the body; left alone it becomes an HTML 400 page.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        return Response({"errors": [error("too_large", None, f"The request body is too large; send at most "
+                                          f"{limit} KiB (a spec is a few KiB).")]},
+                        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     # Convert Django's exceptions here (DRF would too, but then `exc` would not carry `.detail`).
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")

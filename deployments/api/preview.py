@@ -2,10 +2,11 @@
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from portal.api_parsers import JSONParser
 
 from ..services.preview import deployment_preview
 from .serializers import DeploymentSpecSerializer, PreviewInvalidSerializer, PreviewSerializer

@@ -10,7 +10,7 @@ import requests
 
 from tests.factories import online_spec
 
-pytestmark = [pytest.mark.timeout(120), pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.timeout(120), pytest.mark.django_db(transaction=True)]
 
 
 def _token_from_the_tokens_page(base, username, password):
