@@ -93,7 +93,8 @@ def _enqueue(task_name, *args):
         log.warning("could not queue %s%r (%s); the reconcile task will retry", task_name, args, exc)
 
 
-def _enqueue_on_commit(task_name, *args):
+def task_enqueue_on_commit(task_name, *args):
+    """Queue a task once the surrounding transaction commits, so the worker sees the rows."""
     transaction.on_commit(partial(_enqueue, task_name, *args))
 
 
@@ -133,7 +134,8 @@ def _target_of(spec, target):
     return spec.get("target") or Target.KNATIVE
 
 
-def _denormalised(spec, target):
+def deployment_fields_from_spec(spec, target):
+    """The Deployment columns copied from a completed spec (for lists and filters)."""
     compute = spec.get("compute") or {}
     return {
         "workload": spec.get("workload", Workload.ONLINE),
@@ -160,7 +162,7 @@ def deployment_create(*, user, spec, idempotency_key=None):
         with transaction.atomic():
             deployment = Deployment.objects.create(
                 team=team, name=completed["name"], status=status, created_by=user,
-                approval_reason=over_quota_reason, **_denormalised(completed, target),
+                approval_reason=over_quota_reason, **deployment_fields_from_spec(completed, target),
             )
             revision = Revision.objects.create(
                 deployment=deployment, number=1, spec=completed, manifests=manifests, created_by=user
@@ -175,7 +177,7 @@ def deployment_create(*, user, spec, idempotency_key=None):
             if idempotency_key:
                 IdempotencyKey.objects.create(user=user, key=idempotency_key, deployment=deployment)
             if status == Status.QUEUED:
-                _enqueue_on_commit("push_deployment", deployment.pk, 1)
+                task_enqueue_on_commit("push_deployment", deployment.pk, 1)
     except IntegrityError:
         if idempotency_key:
             known = IdempotencyKey.objects.filter(user=user, key=idempotency_key).select_related("deployment").first()
@@ -204,12 +206,12 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
         moved = deployment_transition(
             deployment=deployment, expected=deployment.status, new=new, actor=user, kind=kind,
             message=message, data={"revision": number}, current_revision=revision,
-            approval_reason=over_quota_reason, status_message="", **_denormalised(completed, target),
+            approval_reason=over_quota_reason, status_message="", **deployment_fields_from_spec(completed, target),
         )
         if not moved:
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
         if new == Status.QUEUED:
-            _enqueue_on_commit("push_deployment", deployment.pk, number)
+            task_enqueue_on_commit("push_deployment", deployment.pk, number)
     return deployment
 
 
@@ -234,7 +236,7 @@ def deployment_teardown(*, user, deployment):
         if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.DELETING,
                                      actor=user, kind=Event.Kind.TEARDOWN, message="Tear down requested"):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
-        _enqueue_on_commit("teardown_deployment", deployment.pk)
+        task_enqueue_on_commit("teardown_deployment", deployment.pk)
     return deployment
 
 
@@ -249,14 +251,14 @@ def deployment_repush(*, user, deployment):
                                      actor=user, kind=Event.Kind.PUSH, message="Push requested",
                                      status_message=""):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
-        _enqueue_on_commit("push_deployment", deployment.pk, deployment.current_revision.number)
+        task_enqueue_on_commit("push_deployment", deployment.pk, deployment.current_revision.number)
     return deployment
 
 
 def deployment_resync(*, user=None, deployment):
     """Ask for a status sync now instead of at the next beat."""
     _event_add(deployment, Event.Kind.SYNC, "Status refresh requested", actor=user)
-    _enqueue_on_commit("sync_status")
+    task_enqueue_on_commit("sync_status")
     return deployment
 
 

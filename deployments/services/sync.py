@@ -19,7 +19,7 @@ from django.utils.dateparse import parse_datetime
 
 from .. import cluster
 from ..models import Deployment, Event, StatusSample, Status, Target
-from .lifecycle import _enqueue_on_commit, revision_manifests
+from .lifecycle import task_enqueue_on_commit, revision_manifests
 
 log = logging.getLogger(__name__)
 
@@ -323,10 +323,10 @@ def stuck_requeue():
             if not Deployment.objects.filter(pk=d.pk, status=d.status, updated_at=d.updated_at).update(updated_at=now):
                 continue
             if d.status == Status.DELETING:
-                _enqueue_on_commit("teardown_deployment", d.pk)
+                task_enqueue_on_commit("teardown_deployment", d.pk)
                 message = "Tear down re-queued by reconcile"
             else:
-                _enqueue_on_commit("push_deployment", d.pk, d.current_revision.number)
+                task_enqueue_on_commit("push_deployment", d.pk, d.current_revision.number)
                 message = f"Push of revision {d.current_revision.number} re-queued by reconcile"
             Event.objects.create(deployment=d, team_id=d.team_id, kind=Event.Kind.PUSH, from_status=d.status,
                                  to_status=d.status, message=message)
