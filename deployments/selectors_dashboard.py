@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import yaml
+from django.conf import settings
 from django.db.models import F, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
@@ -76,7 +77,10 @@ def scale_to_zero_state(d, *, retention_seconds, min_replicas, now):
     if d.status == Status.SCALED_TO_ZERO or not d.total_pods:
         return "zero", None
     if d.idle_since:
-        return "warm", max(timedelta(0), d.idle_since + timedelta(seconds=retention_seconds) - now)
+        # Knative decides to scale to zero after a stable window without requests, then keeps the
+        # last pod for the retention period.
+        warm = timedelta(seconds=settings.KNATIVE_STABLE_WINDOW_SECONDS + retention_seconds)
+        return "warm", max(timedelta(0), d.idle_since + warm - now)
     return ("always_on" if min_replicas else "active"), None
 
 

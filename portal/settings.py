@@ -153,6 +153,8 @@ RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 15.0, minim
 ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0)
 PUSH_MAX_RETRIES = env_int("PUSH_MAX_RETRIES", 6, minimum=0)
 PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
+# The cluster's Knative stable window (config-autoscaler `stable-window`; stock 60s, CoreWeave 180s).
+KNATIVE_STABLE_WINDOW_SECONDS = env_float("KNATIVE_STABLE_WINDOW_SECONDS", 60.0, minimum=0.0)
 STUCK_AFTER_SECONDS = env_float("STUCK_AFTER_SECONDS", 60.0, minimum=1.0)
 # Periodic work (celery beat). A run that could not start within its interval is dropped:
 # the next one does the same job, so they never pile up while a worker is down.
