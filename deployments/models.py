@@ -63,6 +63,7 @@ class Deployment(models.Model):
     gpus_in_use = models.PositiveIntegerField(default=0)
     url = models.CharField(max_length=300, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    sampled_at = models.DateTimeField(null=True, blank=True, help_text="Time of the latest StatusSample")
     last_pushed_at = models.DateTimeField(null=True, blank=True)
     push_attempts = models.PositiveIntegerField(default=0)
     scaled_to_zero_at = models.DateTimeField(null=True, blank=True, help_text="Last time it reached zero pods")

@@ -153,6 +153,11 @@ RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 15.0, minim
 ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0)
 PUSH_MAX_RETRIES = env_int("PUSH_MAX_RETRIES", 6, minimum=0)
 PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
+# A status sample is written on every change and at least this often; keep it below 120 s,
+# the longest gap spend metering bridges between two samples.
+SAMPLE_HEARTBEAT_SECONDS = env_float("SAMPLE_HEARTBEAT_SECONDS", 60.0, minimum=1.0)
+if SAMPLE_HEARTBEAT_SECONDS >= max(4 * SYNC_INTERVAL_SECONDS, 120):
+    raise ImproperlyConfigured("SAMPLE_HEARTBEAT_SECONDS must be below 120 s and 4 sync intervals")
 # The cluster's Knative stable window (config-autoscaler `stable-window`; stock 60s, CoreWeave 180s).
 KNATIVE_STABLE_WINDOW_SECONDS = env_float("KNATIVE_STABLE_WINDOW_SECONDS", 60.0, minimum=0.0)
 STUCK_AFTER_SECONDS = env_float("STUCK_AFTER_SECONDS", 60.0, minimum=1.0)

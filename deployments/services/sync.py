@@ -28,7 +28,7 @@ SYNCED_STATUSES = (Status.APPLYING, Status.RUNNING, Status.SCALED_TO_ZERO, Statu
 SYNC_FIELDS = [
     "status", "status_message", "updated_at", "ready_pods", "total_pods", "gpus_in_use", "url",
     "last_synced_at", "scaled_to_zero_at", "idle_since", "shards_total", "shards_done",
-    "run_started_at", "run_finished_at",
+    "run_started_at", "run_finished_at", "sampled_at",
 ]
 GPU_RESOURCE = "nvidia.com/gpu"
 
@@ -191,6 +191,16 @@ def _rows_update(deployments, fields):
         )
 
 
+def _sample_due(d, now, *, changed):
+    """A sample on every change, else a heartbeat: samples grow with changes, not with sync cycles.
+
+    Spend holds a sample's GPUs until the next one (at most spend.max_sample_gap()), so the
+    heartbeat must stay below that gap.
+    """
+    heartbeat = timedelta(seconds=settings.SAMPLE_HEARTBEAT_SECONDS)
+    return changed or d.sampled_at is None or now - d.sampled_at >= heartbeat
+
+
 def status_sync(*, deployment_ids=None):
     """One pass over the namespaces with live deployments. Returns {"namespaces", "deployments", "changed"}."""
     now = timezone.now()
@@ -220,6 +230,7 @@ def status_sync(*, deployment_ids=None):
         # The row locks make the status change a compare-and-set for all deployments at once.
         for d in Deployment.objects.select_for_update().filter(pk__in=observations, status__in=SYNCED_STATUSES):
             before = d.status
+            seen_before = (d.ready_pods, d.total_pods, d.gpus_in_use)
             new, message = _observation_apply(d, observations[d.pk], now)
             if before == Status.APPLYING and d.applied_revision != current[d.pk] and new != Status.DELETED:
                 # The push of the current revision has not finished: what we see is an older one.
@@ -231,8 +242,11 @@ def status_sync(*, deployment_ids=None):
                     d.scaled_to_zero_at = now
                 events.append(Event(deployment=d, team_id=d.team_id, kind=Event.Kind.STATUS, from_status=before,
                                     to_status=new, message=message or f"Now {d.get_status_display().lower()}"))
-            samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
-                                        total_pods=d.total_pods, gpus_in_use=d.gpus_in_use))
+            if _sample_due(d, now, changed=new != before or seen_before != (d.ready_pods, d.total_pods,
+                                                                              d.gpus_in_use)):
+                d.sampled_at = now
+                samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
+                                            total_pods=d.total_pods, gpus_in_use=d.gpus_in_use))
             locked.append(d)
         _rows_update(locked, SYNC_FIELDS)
         StatusSample.objects.bulk_create(samples)

@@ -228,3 +228,25 @@ def test_a_change_being_pushed_is_not_reported_running_from_the_old_revision(san
     assert (d.status, d.applied_revision) == (Status.RUNNING, 2)
     live = sandbox.object(KSVC, "tenant-nlp", "llama-chat")
     assert live["metadata"]["annotations"]["gantry.io/revision"] == "2"
+
+
+def test_samples_are_written_on_change_and_as_a_heartbeat_not_every_cycle(sandbox, sandbox_kubeconfig, deployer,
+                                                                          settings):
+    settings.SAMPLE_HEARTBEAT_SECONDS = 60
+    d = deployment_pushed(deployer, name="steady", scaling={"min_replicas": 1, "max_replicas": 3})
+    sandbox.simulator.set_traffic("tenant-nlp", "steady", "steady")
+    simulate(sandbox)
+    for _ in range(3):
+        status_sync()
+    assert StatusSample.objects.filter(deployment=d).count() == 1  # nothing changed between cycles
+
+    sandbox.simulator.set_traffic("tenant-nlp", "steady", "idle")  # down to its minimum of one pod
+    simulate(sandbox, seconds=120)
+    status_sync()
+    d.refresh_from_db()
+    assert d.ready_pods == 1
+    assert list(StatusSample.objects.filter(deployment=d).values_list("ready_pods", flat=True)) == [2, 1]
+
+    Deployment.objects.filter(pk=d.pk).update(sampled_at=timezone.now() - timedelta(seconds=61))
+    status_sync()
+    assert StatusSample.objects.filter(deployment=d).count() == 3  # the heartbeat keeps spend metered
