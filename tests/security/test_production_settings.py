@@ -16,7 +16,9 @@ HOST = "gantry.example.com"
 
 def production_env():
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECURE_HTTPS", "SECURE_HSTS_SECONDS",
-                                                             "SECURE_SSL_REDIRECT")}
+                                                             "SECURE_SSL_REDIRECT",
+                                                             # set by the browser fixtures for Playwright
+                                                             "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS=HOST,
                CSRF_TRUSTED_ORIGINS=f"https://{HOST}", DJANGO_SETTINGS_MODULE="portal.settings")
     return env
