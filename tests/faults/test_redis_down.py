@@ -36,6 +36,10 @@ def test_a_deployment_created_while_redis_is_down_is_pushed_once_it_is_back(
     assert d.current_revision.spec["runtime"]["image"] == "ghcr.io/acme/llm-server:1.4"
     time.sleep(1)
     assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None  # nothing could be queued
+    health = client.get("/healthz")  # answers, and says what is down
+    assert health.status_code == 503
+    assert health.json()["checks"]["redis"]["status"] == "down"
+    assert health.json()["checks"]["database"] == {"status": "ok"}
 
     redis_server.start()  # same port, empty: the message published at create time never existed
     wait_for(lambda: Deployment.objects.get(pk=d.pk).status == Status.RUNNING, timeout=40,
