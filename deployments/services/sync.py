@@ -154,6 +154,9 @@ def _observation_apply(d, obs, now):
             return Status.DELETED, "All objects removed from the cluster"
         return d.status, d.status_message
     if obs.obj is None:
+        if d.target == Target.ARGO and d.status == Status.RUNNING:
+            # A run is never re-run behind the user's back (reconcile skips workflows): say it is lost.
+            return Status.FAILED, "The workflow disappeared from the cluster before it finished; deploy it again."
         return d.status, d.status_message  # not there (yet, or drifted): reconcile's business
     d.url = obs.status["url"] or d.url
     d.idle_since = parse_datetime(obs.status.get("idle_since") or "") if obs.total_pods else None
@@ -307,6 +310,8 @@ def drift_detect():
                 continue
             drifted += 1
             try:
+                # The namespace itself may be what went missing (a rebuilt cluster).
+                cluster.namespace_ensure(namespace, {cluster.TEAM_LABEL: d.team.slug})
                 cluster.objects_apply(manifests)
                 outcome = "re-applied"
             except cluster.ClusterError as exc:

@@ -250,3 +250,29 @@ def test_samples_are_written_on_change_and_as_a_heartbeat_not_every_cycle(sandbo
     Deployment.objects.filter(pk=d.pk).update(sampled_at=timezone.now() - timedelta(seconds=61))
     status_sync()
     assert StatusSample.objects.filter(deployment=d).count() == 3  # the heartbeat keeps spend metered
+
+
+def test_reconcile_rebuilds_deployments_on_a_cluster_that_lost_everything(sandbox, sandbox_kubeconfig, deployer):
+    """A rebuilt (or restarted sandbox) cluster: namespace and objects are gone; reconcile puts them back."""
+    d = deployment_pushed(deployer, name="llama-chat")
+    simulate(sandbox)
+    status_sync()
+    sandbox.reset()
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
+    assert reconcile()["drifted"] == 1
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is not None
+    assert "re-applied" in d.events.filter(kind=Event.Kind.DRIFT).latest("id").message
+
+
+def test_a_batch_run_whose_workflow_vanished_is_reported_failed_not_running_forever(sandbox, sandbox_kubeconfig,
+                                                                                    deployer):
+    d = deployment_pushed(deployer, name="nightly", batch=True)
+    sandbox.simulator.tick()
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING
+    sandbox.reset()
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.FAILED
+    assert "disappeared from the cluster" in d.status_message
