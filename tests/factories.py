@@ -37,6 +37,12 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.DEPLOYER
 
 
+def _model():
+    """An 8B bf16 model serialized with Tensorizer (a fresh dict: tests mutate specs)."""
+    return {"uri": "s3://models/llama-3-8b/model.tensors", "parameters_billions": 8.0,
+            "precision": "bf16", "format": "tensorizer"}
+
+
 def online_spec(team="nlp", name="llama-chat", **overrides):
     """A complete, valid online spec in the SPEC.md shape (before recommendations)."""
     spec = {
@@ -45,12 +51,7 @@ def online_spec(team="nlp", name="llama-chat", **overrides):
         "workload": "online",
         "target": "knative",
         "runtime": {"image": "ghcr.io/acme/llm-server:1.4", "port": 8080, "protocol": "http"},
-        "model": {
-            "uri": "s3://models/llama-3-8b/model.tensors",
-            "parameters_billions": 8.0,
-            "precision": "bf16",
-            "format": "tensorizer",
-        },
+        "model": _model(),
         "storage": {"credentials_secret": "s3-creds"},
         "compute": {"region": "LAS1"},
         "scaling": {"min_replicas": 0, "max_replicas": 2, "latency_tolerance": "moderate"},
@@ -69,12 +70,7 @@ def batch_spec(team="nlp", name="nightly-batch", **overrides):
         "team": team,
         "workload": "batch",
         "runtime": {"image": "ghcr.io/acme/batch-infer:2.0"},
-        "model": {
-            "uri": "s3://models/llama-3-8b/model.tensors",
-            "parameters_billions": 8.0,
-            "precision": "bf16",
-            "format": "tensorizer",
-        },
+        "model": _model(),
         "storage": {"credentials_secret": "s3-creds"},
         "compute": {"region": "LAS1"},
         "batch": {
