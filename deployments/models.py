@@ -174,6 +174,8 @@ class StatusSample(models.Model):
     ready_pods = models.PositiveIntegerField()
     total_pods = models.PositiveIntegerField()
     gpus_in_use = models.PositiveIntegerField()
+    # The class the pods ran on then: a later revision may move the deployment to another class.
+    gpu_class = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["deployment", "at"]

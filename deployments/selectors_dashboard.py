@@ -190,12 +190,13 @@ def deployment_chart(deployment, range_key, *, now=None):
     start = now - span
     series = list(
         StatusSample.objects.filter(deployment=deployment, at__gte=start - spend.max_sample_gap(), at__lt=now)
-        .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use")
+        .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use", "gpu_class")
     )
     edges = [start + bucket * i for i in range(int(span / bucket) + 1)]
     ready, total = _pods_by_bucket(series, edges)
-    runs = spend.runs_from_samples([(s[0], s[1], s[4]) for s in series], until=now)
-    prices = spend.PriceBook([deployment.gpu_class])
+    samples = [(s[0], s[1], s[4], s[5]) for s in series]
+    runs = spend.runs_from_samples(samples, until=now)
+    prices = spend.series_prices(deployment, samples)
     cost = [
         float(spend.meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices, start=a, end=b).cost_usd
               .quantize(Decimal("0.0001")))

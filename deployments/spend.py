@@ -102,18 +102,23 @@ def retention_seconds(value):
 
 
 def runs_from_samples(samples, *, until, max_gap=None):
-    """[(start, end, gpus)] from (at, status, gpus) samples sorted by time: each holds until the next, capped."""
+    """[(start, end, gpus, gpu_class)] from (at, status, gpus[, gpu_class]) samples sorted by time.
+
+    Each sample holds until the next one, capped at max_gap. gpu_class is None when the sample
+    does not say (the deployment's class is used then).
+    """
     max_gap = max_gap or max_sample_gap()
     runs = []
-    for i, (at, _status, gpus) in enumerate(samples):
+    for i, (at, _status, gpus, *rest) in enumerate(samples):
+        gpu_class = (rest[0] if rest else None) or None
         nxt = samples[i + 1][0] if i + 1 < len(samples) else until
         end = min(nxt, at + max_gap)
         if end <= at or not gpus:
             continue
-        if runs and runs[-1][1] == at and runs[-1][2] == gpus:
-            runs[-1] = (runs[-1][0], end, gpus)
+        if runs and runs[-1][1] == at and runs[-1][2:] == (gpus, gpu_class):
+            runs[-1] = (runs[-1][0], end, gpus, gpu_class)
         else:
-            runs.append((at, end, gpus))
+            runs.append((at, end, gpus, gpu_class))
     return runs
 
 
@@ -123,7 +128,7 @@ def warm_windows(samples, *, retention, idle_since=None, online=True):
         return []
     windows, last_zero = [], None
     keep = timedelta(seconds=retention)
-    for i, (at, status, gpus) in enumerate(samples):
+    for i, (at, status, gpus, *_) in enumerate(samples):
         if gpus or i == 0:
             if not gpus:
                 last_zero = at
@@ -142,7 +147,9 @@ def warm_windows(samples, *, retention, idle_since=None, online=True):
 def meter_runs(runs, *, gpu_class, prices, start, end, windows=()):
     """Price the runs clipped to [start, end), split at price changes and warm-window edges."""
     meter = Meter()
-    for run_start, run_end, gpus in runs:
+    default_class = gpu_class
+    for run_start, run_end, gpus, *rest in runs:
+        gpu_class = (rest[0] if rest else None) or default_class
         a, b = max(run_start, start), min(run_end, end)
         if b <= a:
             continue
@@ -187,17 +194,19 @@ def deployments_meter(deployment_ids, *, start, end, now=None, prices=None):
     """{deployment id: Meter} for [start, end), from the samples (with look-behind and look-ahead)."""
     now = now or timezone.now()
     meta = _meta(deployment_ids)
-    prices = prices or PriceBook({m[0] for m in meta.values()})
     gap = max_sample_gap()
     lookahead = timedelta(seconds=3600)  # the longest retention Knative allows
     samples = defaultdict(list)
+    classes = {m[0] for m in meta.values()}
     rows = (
         StatusSample.objects.filter(deployment_id__in=meta, at__gte=start - gap, at__lt=end + lookahead)
         .order_by("deployment_id", "at")
-        .values_list("deployment_id", "at", "status", "gpus_in_use")
+        .values_list("deployment_id", "at", "status", "gpus_in_use", "gpu_class")
     )
-    for pk, at, status, gpus in rows.iterator(chunk_size=5000):
-        samples[pk].append((at, status, gpus))
+    for pk, at, status, gpus, gpu_class in rows.iterator(chunk_size=5000):
+        samples[pk].append((at, status, gpus, gpu_class))
+        classes.add(gpu_class)
+    prices = prices or PriceBook(classes - {""})
     result = {}
     for pk, series in samples.items():
         gpu_class, online, retention, idle_since, _team = meta[pk]
@@ -358,8 +367,13 @@ def _series(deployment, start, end):
     gap = max_sample_gap()
     return list(
         StatusSample.objects.filter(deployment=deployment, at__gte=start - gap, at__lt=end + timedelta(hours=1))
-        .order_by("at").values_list("at", "status", "gpus_in_use")
+        .order_by("at").values_list("at", "status", "gpus_in_use", "gpu_class")
     )
+
+
+def series_prices(deployment, series):
+    """A PriceBook for the deployment's class and every class its samples ran on."""
+    return PriceBook({deployment.gpu_class, *(sample[3] for sample in series if len(sample) > 3 and sample[3])})
 
 
 def _retention_of(deployment):
@@ -375,7 +389,7 @@ def batch_run_cost(*, deployment, now=None):
     end = deployment.run_finished_at or now
     series = _series(deployment, deployment.run_started_at, end)
     runs = runs_from_samples(series, until=min(end + max_sample_gap(), now))
-    prices = PriceBook([deployment.gpu_class])
+    prices = series_prices(deployment, series)
     return _money(meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices,
                              start=deployment.run_started_at - max_sample_gap(), end=end).cost_usd)
 
@@ -389,17 +403,17 @@ def scale_to_zero_ledger(*, deployment, now=None, days=7):
     now = now or timezone.now()
     start = max(deployment.created_at, now - timedelta(days=days))
     series = _series(deployment, start, now)
-    prices = PriceBook([deployment.gpu_class])
+    prices = series_prices(deployment, series)
     gap = max_sample_gap()
     windows = warm_windows(series, retention=_retention_of(deployment), idle_since=deployment.idle_since,
                            online=deployment.target != Target.ARGO)
     spent = meter_runs(runs_from_samples(series, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
                        prices=prices, start=start, end=now, windows=windows)
     # Zero periods, held like any sample and priced as one replica of the same service.
-    zero = [(at, status, 0 if gpus else deployment.gpus_per_replica) for at, status, gpus in series]
+    zero = [(at, status, 0 if gpus else deployment.gpus_per_replica, cls) for at, status, gpus, cls in series]
     saved = meter_runs(runs_from_samples(zero, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
                        prices=prices, start=start, end=now)
-    zero_times = [at for at, _status, gpus in series if not gpus]
+    zero_times = [at for at, _status, gpus, _cls in series if not gpus]
     if deployment.scaled_to_zero_at:
         zero_times.append(deployment.scaled_to_zero_at)
     at_zero_now = deployment.status == Status.SCALED_TO_ZERO or (bool(series) and not series[-1][2])

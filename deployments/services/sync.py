@@ -249,7 +249,8 @@ def status_sync(*, deployment_ids=None):
                                                                               d.gpus_in_use)):
                 d.sampled_at = now
                 samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
-                                            total_pods=d.total_pods, gpus_in_use=d.gpus_in_use))
+                                            total_pods=d.total_pods, gpus_in_use=d.gpus_in_use,
+                                            gpu_class=d.gpu_class))
             locked.append(d)
         _rows_update(locked, SYNC_FIELDS)
         StatusSample.objects.bulk_create(samples)

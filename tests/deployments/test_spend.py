@@ -187,3 +187,21 @@ def test_the_periodic_rollup_catches_up_on_days_it_missed(team, gpu):
     spend.rollup_spend()
     rows = dict(DailySpend.objects.filter(deployment=d).values_list("day", "cost_usd"))
     assert rows == {today - timedelta(days=3): Decimal(1), today - timedelta(days=2): Decimal(1)}
+
+
+def test_a_move_to_another_gpu_class_keeps_earlier_hours_at_the_old_class_price(team, gpu, day):
+    """Two hours on TEST_GPU ($2) then a revision moves it to a $5 class: 2×2×$2 + 2×2×$5, not 4×2×$5."""
+    dearer = GpuClass.objects.create(name="DEAR_GPU", display_name="Dear GPU", vram_gb=80,
+                                     price_per_gpu_hour=Decimal("5"))
+    d = deployment(team)
+    samples(d, at(day, 8), 120, pods=1)
+    StatusSample.objects.filter(deployment=d).update(gpu_class="TEST_GPU")
+    d.gpu_class = dearer.name  # the new revision's class; older samples keep theirs
+    d.save(update_fields=["gpu_class"])
+    before = set(StatusSample.objects.filter(deployment=d).values_list("pk", flat=True))
+    samples(d, at(day, 10), 120, pods=1)
+    samples(d, at(day, 12), 1, pods=0, status=Status.SCALED_TO_ZERO)
+    StatusSample.objects.filter(deployment=d).exclude(pk__in=before).update(gpu_class="DEAR_GPU")
+    row = rollup(d, day)
+    assert row.gpu_hours == Decimal("8")
+    assert row.cost_usd == Decimal("28")  # 4 GPU-h × $2 + 4 GPU-h × $5

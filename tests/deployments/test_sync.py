@@ -239,6 +239,7 @@ def test_samples_are_written_on_change_and_as_a_heartbeat_not_every_cycle(sandbo
     for _ in range(3):
         status_sync()
     assert StatusSample.objects.filter(deployment=d).count() == 1  # nothing changed between cycles
+    assert StatusSample.objects.get(deployment=d).gpu_class == d.gpu_class != ""  # priced at the class it ran on
 
     sandbox.simulator.set_traffic("tenant-nlp", "steady", "idle")  # down to its minimum of one pod
     simulate(sandbox, seconds=120)
