@@ -130,7 +130,7 @@ def dashboard_read(user, *, team=None, status=None):
             d, retention_seconds=spend.retention_seconds(d.retention), min_replicas=_int(d.min_replicas), now=now
         )
         rows.append(Row(d, (d.gpus_in_use * prices.price_now(d.gpu_class)).quantize(spend.CENT),
-                        spend._money(money.get("today")), spend._money(money.get("month")), state, left))
+                        spend.money(money.get("today")), spend.money(money.get("month")), state, left))
     totals = _team_totals(teams, rows, spent.values())
     return {"rows": rows, "teams": totals, "all_final": all(r.is_final for r in rows)}
 
@@ -144,7 +144,7 @@ def _team_totals(teams, rows, spent):
     for t in teams:
         mine = [r for r in rows if r.deployment.team_id == t.pk]
         out.append(TeamTotal(
-            team=t, spent_usd=spend._money(month.get(t.pk)), today_usd=sum((r.today_usd for r in mine), ZERO),
+            team=t, spent_usd=spend.money(month.get(t.pk)), today_usd=sum((r.today_usd for r in mine), ZERO),
             burn_usd_per_hour=sum((r.burn_usd_per_hour for r in mine), ZERO),
             deployments=sum(1 for r in mine if r.deployment.status != Status.DELETED),
         ))

@@ -96,6 +96,11 @@ class PriceBook:
         return [at for at, _ in self.changes.get(gpu_class, ()) if start < at < end]
 
 
+def series_prices(deployment, series):
+    """A PriceBook for the deployment's class and every class its samples ran on."""
+    return PriceBook({deployment.gpu_class, *(sample[3] for sample in series if len(sample) > 3 and sample[3])})
+
+
 def retention_seconds(value):
     seconds = duration_seconds(value) if value else None
     return DEFAULT_RETENTION_SECONDS if seconds is None else seconds
@@ -295,7 +300,7 @@ def rollup_spend():
     return {"rows": spend_rollup(), "thinned": samples_thin()}
 
 
-def _money(value):
+def money(value):
     return (value or ZERO).quantize(CENT)
 
 
@@ -316,12 +321,12 @@ def team_spend_by_day(*, team, start, end):
             day[key] += r[key]
             dep[key] += r[key]
         day["deployments"].append({"id": r["deployment_id"], "name": r["deployment__name"],
-                                   "cost_usd": _money(r["cost_usd"]), "gpu_hours": r["gpu_hours"]})
+                                   "cost_usd": money(r["cost_usd"]), "gpu_hours": r["gpu_hours"]})
     for item in [*days.values(), *by_deployment.values()]:
-        item["cost_usd"], item["warm_cost_usd"] = _money(item["cost_usd"]), _money(item["warm_cost_usd"])
+        item["cost_usd"], item["warm_cost_usd"] = money(item["cost_usd"]), money(item["warm_cost_usd"])
     return {
         "team": team.slug, "from": start, "to": end, "currency": "USD",
-        "total_usd": _money(sum((d["cost_usd"] for d in days.values()), ZERO)),
+        "total_usd": money(sum((d["cost_usd"] for d in days.values()), ZERO)),
         "days": list(days.values()),
         "deployments": sorted(by_deployment.values(), key=lambda d: (-d["cost_usd"], d["name"])),
     }
@@ -340,9 +345,9 @@ def team_month_to_date(*, team, today=None):
     totals = DailySpend.objects.filter(team=team, day__gte=today.replace(day=1), day__lte=today).aggregate(
         cost=Sum("cost_usd"), warm=Sum("warm_cost_usd"), today=Sum("cost_usd", filter=Q(day=today))
     )
-    spent, budget = _money(totals["cost"]), team.monthly_budget_usd
+    spent, budget = money(totals["cost"]), team.monthly_budget_usd
     return {
-        "spent_usd": spent, "warm_usd": _money(totals["warm"]), "today_usd": _money(totals["today"]),
+        "spent_usd": spent, "warm_usd": money(totals["warm"]), "today_usd": money(totals["today"]),
         "budget_usd": budget, "percent": int(spent * 100 / budget) if budget else (100 if spent else 0),
         "level": budget_level(spent, budget),
     }
@@ -357,73 +362,7 @@ def deployment_spend_summary(*, deployment, prices=None):
     prices = prices or PriceBook([deployment.gpu_class])
     price = prices.price_now(deployment.gpu_class)
     return {
-        "today_usd": _money(totals["today"]), "month_usd": _money(totals["month"]),
-        "warm_month_usd": _money(totals["warm"]),
-        "price_per_gpu_hour": price, "burn_rate_usd_per_hour": _money(deployment.gpus_in_use * price),
-    }
-
-
-def _series(deployment, start, end):
-    gap = max_sample_gap()
-    return list(
-        StatusSample.objects.filter(deployment=deployment, at__gte=start - gap, at__lt=end + timedelta(hours=1))
-        .order_by("at").values_list("at", "status", "gpus_in_use", "gpu_class")
-    )
-
-
-def series_prices(deployment, series):
-    """A PriceBook for the deployment's class and every class its samples ran on."""
-    return PriceBook({deployment.gpu_class, *(sample[3] for sample in series if len(sample) > 3 and sample[3])})
-
-
-def _retention_of(deployment):
-    spec = deployment.current_revision.spec if deployment.current_revision_id else {}
-    return retention_seconds(((spec or {}).get("scaling") or {}).get("scale_to_zero_retention"))
-
-
-def batch_run_cost(*, deployment, now=None):
-    """Cost of a batch run: its pods' GPU time from the start of the run to its end (or now)."""
-    now = now or timezone.now()
-    if not deployment.run_started_at:
-        return ZERO
-    end = deployment.run_finished_at or now
-    series = _series(deployment, deployment.run_started_at, end)
-    runs = runs_from_samples(series, until=min(end + max_sample_gap(), now))
-    prices = series_prices(deployment, series)
-    return _money(meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices,
-                             start=deployment.run_started_at - max_sample_gap(), end=end).cost_usd)
-
-
-def scale_to_zero_ledger(*, deployment, now=None, days=7):
-    """What scaling to zero did for this deployment over the last `days` days (the samples kept that long).
-
-    saved_usd compares with the same service always on at a minimum of one replica: that service
-    would have paid for one replica's GPUs whenever this one was at zero, and the same otherwise.
-    """
-    now = now or timezone.now()
-    start = max(deployment.created_at, now - timedelta(days=days))
-    series = _series(deployment, start, now)
-    prices = series_prices(deployment, series)
-    gap = max_sample_gap()
-    windows = warm_windows(series, retention=_retention_of(deployment), idle_since=deployment.idle_since,
-                           online=deployment.target != Target.ARGO)
-    spent = meter_runs(runs_from_samples(series, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
-                       prices=prices, start=start, end=now, windows=windows)
-    # Zero periods, held like any sample and priced as one replica of the same service.
-    zero = [(at, status, 0 if gpus else deployment.gpus_per_replica, cls) for at, status, gpus, cls in series]
-    saved = meter_runs(runs_from_samples(zero, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
-                       prices=prices, start=start, end=now)
-    zero_times = [at for at, _status, gpus, _cls in series if not gpus]
-    if deployment.scaled_to_zero_at:
-        zero_times.append(deployment.scaled_to_zero_at)
-    at_zero_now = deployment.status == Status.SCALED_TO_ZERO or (bool(series) and not series[-1][2])
-    warm_left = None
-    if deployment.idle_since and not at_zero_now:
-        warm_left = max(timedelta(0), deployment.idle_since + timedelta(seconds=_retention_of(deployment)) - now)
-    return {
-        "period_start": start, "period_end": now, "at_zero_now": at_zero_now,
-        "since_zero": None if at_zero_now or not zero_times else now - max(zero_times),
-        "warm_seconds": int(spent.warm_seconds), "warm_usd": _money(spent.warm_cost_usd),
-        "spent_usd": _money(spent.cost_usd), "saved_usd": _money(saved.cost_usd),
-        "always_on_usd": _money(spent.cost_usd + saved.cost_usd), "warm_left": warm_left,
+        "today_usd": money(totals["today"]), "month_usd": money(totals["month"]),
+        "warm_month_usd": money(totals["warm"]),
+        "price_per_gpu_hour": price, "burn_rate_usd_per_hour": money(deployment.gpus_in_use * price),
     }

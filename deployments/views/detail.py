@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import cluster, spend
+from .. import cluster, spend, spend_ledger
 from ..models import Status, Target
 from ..selectors import deployment_get_for_user, user_can_deploy
 from ..selectors_dashboard import (
@@ -31,7 +31,7 @@ def _live_context(deployment):
     context = {"d": deployment, "stz_state": state, "warm_left": left,
                "summary": spend.deployment_spend_summary(deployment=deployment)}
     if deployment.target == Target.ARGO:
-        context["run_cost"] = spend.batch_run_cost(deployment=deployment)
+        context["run_cost"] = spend_ledger.batch_run_cost(deployment=deployment)
         end = deployment.run_finished_at or timezone.now()
         context["run_duration"] = end - deployment.run_started_at if deployment.run_started_at else None
         total = deployment.shards_total or 0
@@ -75,7 +75,7 @@ def deployment_detail(request, pk):
         "events": deployment_events(deployment), "revisions": deployment_revisions(deployment),
         "manifests_yaml": deployment_manifests_yaml(deployment), "chart": deployment_chart(deployment, range_key),
         "ranges": RANGES, "ledger": None if deployment.target == Target.ARGO
-        else spend.scale_to_zero_ledger(deployment=deployment),
+        else spend_ledger.scale_to_zero_ledger(deployment=deployment),
         "can_teardown": deployment.status not in (Status.DELETING, Status.DELETED),
     }
     return render(request, template, context)

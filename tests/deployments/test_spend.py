@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import GpuClass, GpuPrice
-from deployments import spend
+from deployments import spend, spend_ledger
 from deployments.models import DailySpend, StatusSample, Status, Target, Workload
 from tests.factories import DeploymentFactory, batch_spec, online_spec
 
@@ -107,7 +107,7 @@ def test_batch_run_is_priced_by_its_pods_run_time(team, gpu, day):
     assert row.gpu_hours == Decimal("1.25")                         # 2 × 0.5 h + 1 × 0.25 h
     assert row.cost_usd == Decimal("2.5")
     assert row.warm_cost_usd == 0                                   # a finished run is not kept warm
-    assert spend.batch_run_cost(deployment=d) == Decimal("2.50")
+    assert spend_ledger.batch_run_cost(deployment=d) == Decimal("2.50")
 
 
 def test_rollup_is_idempotent(team, gpu, day):
@@ -170,7 +170,7 @@ def test_scale_to_zero_ledger(team, gpu):
     samples(d, start, 60, pods=1)                                      # 1 h with 2 GPUs: $4, last 30 min warm
     samples(d, start + timedelta(hours=1), 120, pods=0, status=Status.SCALED_TO_ZERO)   # 2 h at zero
     d.created_at = start
-    ledger = spend.scale_to_zero_ledger(deployment=d, now=now)
+    ledger = spend_ledger.scale_to_zero_ledger(deployment=d, now=now)
     assert ledger["spent_usd"] == Decimal("4.00")
     assert ledger["warm_usd"] == Decimal("2.00")
     assert ledger["warm_seconds"] == 1800
