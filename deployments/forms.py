@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, regions_list, storage_tiers_list
 
-from .specs import looks_like_secret
+from .secret_refs import looks_like_secret
 
 YES_NO = [("false", "No"), ("true", "Yes")]
 RECOMMENDED = ("", "Recommended for me")

@@ -18,6 +18,7 @@ from .recommend import (
     gpu_memory_needed_gb,
     region_alternatives,
 )
+from .secret_refs import SENSITIVE_NAME_RE, looks_like_secret
 from .spec_types import SECTIONS, TOP_LEVEL, DeploymentSpec
 
 ONLINE_ONLY = ("scaling", "batching")
@@ -32,11 +33,6 @@ ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$")
 DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
-# Literal credentials: well-known token prefixes, PEM keys, AWS key ids, or long random-looking strings.
-TOKEN_RE = re.compile(
-    r"^(gnt_|hf_|sk-|sk_live_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|(AKIA|ASIA)[A-Z0-9]{16}|AIza|eyJ)|-----BEGIN"
-)
-SENSITIVE_NAME_RE = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
 
 
 @dataclass(frozen=True)
@@ -82,25 +78,6 @@ def duration_seconds(text):
         return None
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-def looks_like_secret(value):
-    """True for a string that looks like a literal key or token rather than a name or reference.
-
-    Random keys switch between lowercase, uppercase and digits far more often than
-    names do (`meta-llama/Llama-3-8B-Instruct` switches 3 times, an AWS secret key 10+).
-    """
-    if not isinstance(value, str):
-        return False
-    if TOKEN_RE.search(value):
-        return True
-    if len(value) < 20 or re.search(r"\s", value):
-        return False
-    if re.fullmatch(r"[0-9a-f]{32,}", value) and re.search(r"[0-9]", value) and re.search(r"[a-f]", value):
-        return True
-    kinds = ["l" if c.islower() else "u" if c.isupper() else "d" if c.isdigit() else " " for c in value]
-    switches = sum(1 for a, b in zip(kinds, kinds[1:]) if a != b and " " not in (a, b))
-    return switches >= 6
 
 
 class _Checker:

@@ -4,7 +4,8 @@ import copy
 
 import pytest
 
-from deployments.specs import looks_like_secret, spec_validate
+from deployments.secret_refs import looks_like_secret
+from deployments.specs import spec_validate
 from tests.factories import batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
