@@ -11,14 +11,15 @@ from decimal import Decimal
 
 import yaml
 from django.conf import settings
-from django.db.models import F, Q, Sum
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from teams.models import Team
 
 from . import spend
-from .models import DailySpend, Event, Status, StatusSample, Target
+from .models import DailySpend, Deployment, Event, Status, StatusSample, Target
 from .selectors import deployments_for_user, teams_for_user
 
 ZERO = Decimal(0)
@@ -108,21 +109,29 @@ def dashboard_deployments(user, *, team=None, status=None):
     return qs
 
 
-def dashboard_read(user, *, team=None, status=None):
-    """{"rows": [Row], "teams": [TeamTotal], "all_final": bool} in a constant number of queries."""
+PAGE_SIZE = 50
+
+
+def dashboard_read(user, *, team=None, status=None, page=1, per_page=PAGE_SIZE):
+    """{"rows", "teams", "page", "all_final"} in a constant number of queries.
+
+    Rows are one page of the user's deployments; team totals cover every deployment of the
+    team, on any page and whatever the status filter.
+    """
     now = timezone.now()
     today = now.date()
-    deployments = list(dashboard_deployments(user, team=team, status=status))
-    team_ids = {d.team_id for d in deployments}
+    page_obj = Paginator(dashboard_deployments(user, team=team, status=status), per_page).get_page(page)
+    deployments = list(page_obj.object_list)
     teams = list(teams_for_user(user).filter(slug=team) if team else teams_for_user(user))
-    team_ids |= {t.pk for t in teams}
-    spent = {
-        row["deployment_id"]: row
-        for row in DailySpend.objects.filter(team_id__in=team_ids, day__gte=today.replace(day=1), day__lte=today)
-        .values("deployment_id", "team_id")
-        .annotate(month=Sum("cost_usd"), today=Sum("cost_usd", filter=Q(day=today)))
-    }
-    prices = spend.PriceBook({d.gpu_class for d in deployments})
+    month = DailySpend.objects.filter(day__gte=today.replace(day=1), day__lte=today)
+    sums = {"month": Sum("cost_usd"), "today": Sum("cost_usd", filter=Q(day=today))}
+    spent = {row["deployment_id"]: row for row in month.filter(deployment__in=[d.pk for d in deployments])
+             .values("deployment_id").annotate(**sums)}
+    team_spent = {row["team_id"]: row for row in month.filter(team__in=teams).values("team_id").annotate(**sums)}
+    # GPUs in use by team and class, for every deployment of the shown teams (burn rate totals).
+    in_use = list(Deployment.objects.filter(team__in=teams).exclude(status=Status.DELETED)
+                  .values("team_id", "gpu_class").annotate(gpus=Sum("gpus_in_use"), count=Count("id")))
+    prices = spend.PriceBook({d.gpu_class for d in deployments} | {row["gpu_class"] for row in in_use})
     rows = []
     for d in deployments:
         money = spent.get(d.pk, {})
@@ -131,24 +140,24 @@ def dashboard_read(user, *, team=None, status=None):
         )
         rows.append(Row(d, (d.gpus_in_use * prices.price_now(d.gpu_class)).quantize(spend.CENT),
                         spend.money(money.get("today")), spend.money(money.get("month")), state, left))
-    totals = _team_totals(teams, rows, spent.values())
-    return {"rows": rows, "teams": totals, "all_final": all(r.is_final for r in rows)}
+    totals = _team_totals(teams, team_spent, in_use, prices)
+    return {"rows": rows, "teams": totals, "page": page_obj, "all_final": all(r.is_final for r in rows)}
 
 
-def _team_totals(teams, rows, spent):
-    # Team totals count every deployment of the team this month, deleted or filtered out: their spend was real.
-    month = {}
-    for row in spent:
-        month[row["team_id"]] = month.get(row["team_id"], ZERO) + (row["month"] or ZERO)
-    out = []
-    for t in teams:
-        mine = [r for r in rows if r.deployment.team_id == t.pk]
-        out.append(TeamTotal(
-            team=t, spent_usd=spend.money(month.get(t.pk)), today_usd=sum((r.today_usd for r in mine), ZERO),
-            burn_usd_per_hour=sum((r.burn_usd_per_hour for r in mine), ZERO),
-            deployments=sum(1 for r in mine if r.deployment.status != Status.DELETED),
-        ))
-    return out
+def _team_totals(teams, team_spent, in_use, prices):
+    # Month and today count every deployment of the team, deleted ones too: their spend was real.
+    burn, count = {}, {}
+    for row in in_use:
+        burn[row["team_id"]] = burn.get(row["team_id"], ZERO) + row["gpus"] * prices.price_now(row["gpu_class"])
+        count[row["team_id"]] = count.get(row["team_id"], 0) + row["count"]
+    return [
+        TeamTotal(
+            team=t, spent_usd=spend.money((team_spent.get(t.pk) or {}).get("month")),
+            today_usd=spend.money((team_spent.get(t.pk) or {}).get("today")),
+            burn_usd_per_hour=burn.get(t.pk, ZERO).quantize(spend.CENT), deployments=count.get(t.pk, 0),
+        )
+        for t in teams
+    ]
 
 
 def _int(value):

@@ -17,11 +17,13 @@ def dashboard(request):
     status = request.GET.get("status") or None
     if status not in Status.values:
         status = None
-    data = dashboard_read(request.user, team=team, status=status)
+    data = dashboard_read(request.user, team=team, status=status, page=request.GET.get("page") or 1)
+    filters = request.GET.copy()
+    filters.pop("page", None)
     context = {
         "nav": "dashboard", **data, "team_filter": team or "", "status_filter": status or "",
         "team_choices": teams_for_user(request.user).only("slug", "name"), "status_choices": Status.choices,
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "filter_query": filters.urlencode(),
     }
     if request.htmx:
         response = render(request, "deployments/dashboard.html#live", context)

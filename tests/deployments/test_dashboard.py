@@ -140,9 +140,13 @@ def test_query_count_does_not_grow_with_deployments(team, owner, login):
     _fill(team, 55, 5)
     with CaptureQueriesContext(connection) as large:
         body = client.get("/").content.decode()
-    assert body.count('<tr id="dep-') == 60
+    assert body.count('<tr id="dep-') == 50  # one page
+    assert "1–50 of 60" in body and "Page 1 of 2" in body
+    assert "60 deployments" in body  # the team card counts every page
     assert len(large) == len(small), [q["sql"][:120] for q in large.captured_queries]
     assert len(large) <= 12
+    second = client.get("/?page=2").content.decode()
+    assert second.count('<tr id="dep-') == 10 and "51–60 of 60" in second
 
 
 @pytest.mark.timeout(60)
