@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -102,6 +103,22 @@ class RevisionInline(admin.TabularInline):
         return _diff_table(spec_diff(before.spec, rev.spec)) if before else "first revision"
 
 
+class SpecForm(forms.Form):
+    spec = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "spellcheck": "false"}),
+        help_text="A deployment spec as JSON (the REST API's body; see the README). Left-out fields are recommended.",
+    )
+
+    def clean_spec(self):
+        try:
+            value = json.loads(self.cleaned_data["spec"])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.")
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The spec must be a JSON object: {\"name\": ..., \"team\": ..., ...}.")
+        return value
+
+
 class RejectForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), max_length=2000,
@@ -138,7 +155,32 @@ class DeploymentAdmin(admin.ModelAdmin):
         return names + ["status_badge", "spec", "audit_link"]
 
     def has_add_permission(self, request):
-        return False
+        return False  # new deployments come from a spec (create_from_spec below), never a bare row
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(self.create_from_spec)
+        return [path("create/", view, name="deployments_deployment_create_from_spec"), *super().get_urls()]
+
+    def create_from_spec(self, request):
+        """Staff create a deployment for any team through the same service as the wizard and the API."""
+        form = SpecForm(request.POST or None)
+        if form.is_valid():
+            try:
+                # user=None: staff act for the platform, not as a team member; the event below says who.
+                deployment = lifecycle.deployment_create(user=None, spec=form.cleaned_data["spec"])
+            except lifecycle.SpecInvalid as exc:
+                for error in exc.errors:
+                    form.add_error("spec", f"{error['field'] or 'spec'}: {error['message']} ({error['code']})")
+            else:
+                admin_action_record(user=request.user, deployment=deployment, action="create",
+                                    message=f"Created by {request.user.get_username()} from the admin console")
+                messages.success(request, f"{deployment} created: {deployment.get_status_display().lower()}.")
+                return HttpResponseRedirect(reverse("admin:deployments_deployment_change", args=[deployment.pk]))
+        context = {**self.admin_site.each_context(request), "title": "Create a deployment from a spec",
+                   "opts": self.opts, "form": form}
+        return TemplateResponse(request, "admin/deployments/deployment/create.html", context)
 
     def has_delete_permission(self, request, obj=None):
         return False  # "Tear down" removes the objects from the cluster; rows stay for history

@@ -88,3 +88,44 @@ def test_deployments_cannot_be_added_or_deleted_in_the_console(login, staff, dep
     assert client.get(reverse("admin:deployments_deployment_delete", args=[deployments[0].pk])).status_code == 403
     page = client.get(reverse("admin:deployments_deployment_change", args=[deployments[0].pk]))
     assert "ghcr.io/acme/llm-server:1.4" in page.text  # the spec, read-only
+
+
+CREATE = reverse("admin:deployments_deployment_create_from_spec")
+
+
+def test_staff_create_a_deployment_from_a_spec_and_it_is_queued_and_audited(login, staff, team,
+                                                                           django_capture_on_commit_callbacks):
+    import json
+
+    from tests.factories import online_spec
+
+    client = login(staff)
+    assert "Create from a spec" in client.get(CHANGELIST).content.decode()
+    with mock.patch.object(tasks.push_deployment, "delay", autospec=True) as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(CREATE, {"spec": json.dumps(online_spec(name="from-console"))}, follow=True)
+    deployment = team.deployments.get(name="from-console")
+    assert deployment.status == Status.QUEUED
+    assert deployment.current_revision.spec["compute"]["gpu_class"]  # completed by the recommender
+    delay.assert_called_once_with(deployment.pk, 1)
+    assert "created" in response.content.decode()
+    event = Event.objects.get(deployment=deployment, kind=Event.Kind.ADMIN)
+    assert event.actor == staff and "from the admin console" in event.message
+
+
+def test_a_bad_spec_in_the_console_shows_the_field_and_stores_nothing(login, staff, team):
+    import json
+
+    from tests.factories import online_spec
+
+    client = login(staff)
+    body = client.post(CREATE, {"spec": json.dumps(online_spec(name="Bad Name", models_per_gpu=3))}).content.decode()
+    assert "name:" in body and "invalid_name" in body and "bin_packing" in body
+    assert "Not valid JSON" in client.post(CREATE, {"spec": "{name: x"}).content.decode()
+    assert not team.deployments.exists()
+
+
+@pytest.mark.parametrize("persona", ["owner", "viewer", "outsider"])
+def test_only_staff_reach_the_console_create_page(request, login, persona):
+    response = login(request.getfixturevalue(persona)).get(CREATE)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
