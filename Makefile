@@ -13,6 +13,7 @@ run: export KUBECONFIG := $(CURDIR)/.sandbox/kubeconfig
 run: install services
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo
+	@echo "Gantry: http://127.0.0.1:8000  (API docs /api/docs/, sandbox cluster http://127.0.0.1:8001). Ctrl-C stops everything."
 	DEBUG=1 SECURE_HTTPS=0 .venv/bin/honcho -f Procfile start
 
 test: install services
