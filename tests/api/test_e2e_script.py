@@ -1,4 +1,4 @@
-"""Done when: a script following only docs/api.md creates a token, previews, deploys, watches the
+"""Done when: a script following only the README's REST API section creates a token, previews, deploys, watches the
 deployment reach running in the sandbox, reads its spend and tears it down. Real HTTP (`requests`
 against live_server), a real Celery worker and the sandbox Kubernetes API."""
 
