@@ -83,19 +83,26 @@ class RegionFilter(_ValuesFilter):
     parameter_name = "region"
 
 
-class RevisionInline(admin.TabularInline):
-    model = Revision
-    fields = ("number", "created_by", "created_at", "note", "changes")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
+class ReadOnlyMixin:
+    """History is written by the services; nobody edits it by hand."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RevisionInline(ReadOnlyMixin, admin.TabularInline):
+    model = Revision
+    fields = ("number", "created_by", "created_at", "note", "changes")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
 
     @admin.display(description="Changes from the revision before")
     def changes(self, rev):
@@ -288,7 +295,7 @@ class EventDeploymentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """The audit log: who did what, when, with the spec diff for changes. Nobody edits history."""
 
     list_display = ("created_at", "kind", "team", "deployment", "actor", "transition", "message")
@@ -298,15 +305,6 @@ class EventAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     fields = ("created_at", "kind", "team", "deployment", "actor", "transition", "message", "changes", "raw_data")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Status")
     def transition(self, obj):
