@@ -6,24 +6,13 @@ from unittest import mock
 import pytest
 import yaml
 from django.test import Client
-from rest_framework.test import APIClient
 
 from deployments.manifests import manifests_render
 from deployments.models import Deployment, Draft
 from deployments.services.preview import deployment_preview
-from teams.services import token_create
 from tests.factories import batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api_client(team, owner):
-    _, key = token_create(user=owner, name="hostile")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    client.raise_request_exception = False
-    return client
 
 
 def errors_of(response):

@@ -12,13 +12,11 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from deployments.models import Deployment
 from deployments.recommend import catalog_snapshot
 from deployments.services.preview import deployment_preview
 from deployments.specs import spec_validate
-from teams.services import token_create
 from tests.factories import batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
@@ -106,15 +104,6 @@ def test_preview_answers_any_mutation_of_a_valid_spec(spec, team, owner):
         assert result["manifests"] == []
     else:
         assert result["manifests"] and all(isinstance(o, dict) and o["kind"] for o in result["manifests"])
-
-
-@pytest.fixture
-def api_client(team, owner):
-    _, key = token_create(user=owner, name="fuzz")
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    client.raise_request_exception = False
-    return client
 
 
 def assert_answer(response, allowed):
