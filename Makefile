@@ -1,5 +1,5 @@
 # The two commands: `make run` (the portal with everything it needs) and `make test`.
-.PHONY: run test install services bench demo
+.PHONY: run test test-fast lint install services bench demo
 
 PYTHON := .venv/bin/python
 
@@ -16,8 +16,16 @@ run: install services
 	@echo "Gantry: http://127.0.0.1:8000  (API docs /api/docs/, sandbox cluster http://127.0.0.1:8001). Ctrl-C stops everything."
 	DEBUG=1 SECURE_HTTPS=0 .venv/bin/honcho -f Procfile start
 
-test: install services
+test: install services lint
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m pytest $(PYTEST_ARGS)
+
+# The quick loop while coding: everything but the browser, worker and fault tests (under a minute).
+test-fast: install services lint
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# Imports go only downward between the apps (contracts in pyproject.toml, drawn in docs/architecture.md).
+lint: install
+	.venv/bin/lint-imports
 
 bench: install services
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m bench

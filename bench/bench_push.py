@@ -55,7 +55,7 @@ def pipeline_run(n, *, sandbox, timeout=600):
 
 
 def _manifests(deployment):
-    from deployments.services.lifecycle import revision_manifests
+    from deployments.services.manifests import revision_manifests
 
     return revision_manifests(deployment, deployment.current_revision)
 

@@ -16,7 +16,7 @@ TEAM_PREFIX = "syncbench"
 
 def _template():
     """A valid rendered Knative Service (the recommender's output), renamed per deployment."""
-    from deployments.manifests import manifests_render
+    from specs.render import manifests_render
     from deployments.services.preview import deployment_preview
 
     from .bench_push import SPEC
@@ -39,7 +39,9 @@ def _rows_create(n, teams, spec):
     from django.db import transaction
     from django.utils import timezone
 
-    from deployments.models import Deployment, Revision, StatusSample, Status, Target, Workload
+    from deployments.models import Deployment, Revision
+    from spend.models import StatusSample
+    from specs.vocabulary import Status, Target, Workload
 
     namespaces = len(teams)
     with transaction.atomic():
@@ -91,7 +93,8 @@ def run(sizes=SIZES, *, sandbox, namespaces=NAMESPACES, cycles=CYCLES):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from deployments.models import Deployment, Status
+    from deployments.models import Deployment
+    from specs.vocabulary import Status
     from deployments.services.sync import status_sync
 
     teams = _teams_ensure(namespaces)

@@ -2,7 +2,8 @@
 
 from django.db.models import Prefetch
 
-from .models import GpuClass, GpuPrice, Region, RegionOffering, StorageTier
+from .models import GpuClass, Region, RegionOffering, StorageTier
+from .snapshot import Catalog, Gpu, RegionInfo
 
 
 def gpu_classes_list(*, only_available=False):
@@ -24,14 +25,15 @@ def storage_tiers_list():
     return StorageTier.objects.order_by("position")
 
 
-def gpu_price_at(gpu_class_name, at):
-    """Price per GPU-hour in force at `at` (the catalog price when no history row covers it)."""
-    row = (
-        GpuPrice.objects.filter(gpu_class__name=gpu_class_name, valid_from__lte=at)
-        .order_by("-valid_from")
-        .values_list("price_per_gpu_hour", flat=True)
-        .first()
-    )
-    if row is not None:
-        return row
-    return GpuClass.objects.filter(name=gpu_class_name).values_list("price_per_gpu_hour", flat=True).first()
+def catalog_snapshot():
+    """The catalog as plain data (catalog.snapshot) for the pure spec code: three queries, read once per request."""
+    gpus = {
+        g.name: Gpu(g.name, g.vram_gb, g.max_gpus_per_replica, g.price_per_gpu_hour, g.available)
+        for g in GpuClass.objects.order_by("price_per_gpu_hour", "name")
+    }
+    regions = {
+        r.code: RegionInfo(r.code, r.available, {o.gpu_class.name: o.available_gpus for o in r.offerings.all()})
+        for r in regions_list()
+    }
+    tiers = {t.slug: t.read_gbps for t in storage_tiers_list()}
+    return Catalog(gpus, regions, tiers)

@@ -6,6 +6,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone as dj_timezone
 
+from audit.models import Event
+from audit.services import event_record
+
 from .models import GpuClass, GpuPrice
 
 # Where the price in force "since forever" is recorded when a class has no history yet.
@@ -20,9 +23,6 @@ def gpu_price_set(*, user, gpu_class, price, valid_from=None, note=""):
     the old price and usage after it gets the new one. The catalog's current price follows
     as soon as the new price is in force (a future-dated price waits for its date).
     """
-    from deployments.models import Event
-    from deployments.services.audit import event_record
-
     now = dj_timezone.now()
     valid_from = valid_from or now
     price = Decimal(str(price))

@@ -15,9 +15,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Deployment, Event, Revision, Status
+from .models import Deployment, Revision
+from audit.models import Event
+from specs.vocabulary import Status
 from .services import approvals, lifecycle
-from .services.audit import admin_action_record, spec_diff
+from audit.services import admin_action_record, spec_diff
 
 # Actions show on the list (many at once) and on each deployment's page.
 BOTH = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -218,7 +220,7 @@ class DeploymentAdmin(admin.ModelAdmin):
 
     @admin.display(description="Audit log")
     def audit_link(self, obj):
-        url = reverse("admin:deployments_event_changelist") + f"?deployment__id__exact={obj.pk}"
+        url = reverse("admin:audit_event_changelist") + f"?deployment__id__exact={obj.pk}"
         return format_html("<a href='{}'>Every event of this deployment</a>", url)
 
     def _run(self, request, queryset, *, label, call, audit=True):

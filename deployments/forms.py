@@ -1,5 +1,6 @@
 """Wizard step forms. Field names mirror the spec: `model__uri` is `model.uri`.
 
+Each field's label, help, type and choices come from specs/schema.py (spec_form_field).
 The forms only parse (text to number, "yes" to true). Whether a value is allowed
 is decided by `deployment_preview`, the validator the API uses, and its errors
 are attached to the field whose spec path they name.
@@ -10,9 +11,10 @@ from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, regions_list, storage_tiers_list
 
-from .secret_refs import looks_like_secret
+from specs.recommend import GPU_COUNTS
+from specs.schema import BOOL, INT, NUMBER, spec_field
+from specs.secrets import looks_like_secret
 
-YES_NO = [("false", "No"), ("true", "Yes")]
 RECOMMENDED = ("", "Recommended for me")
 
 
@@ -79,17 +81,37 @@ class StepForm(forms.Form):
         return [path_of(n) for n in cls.base_fields]
 
 
+def spec_form_field(path, *, blank=None, widget=None, max_length=None, select=False, validators=()):
+    """A form field for one spec path: label, help, choices and type from specs/schema.py.
+
+    `blank`: a first choice meaning "leave it out" (the recommender fills it in); `select`: a
+    choice whose options the form reads from the catalog. Bounds are not checked here: the
+    validator does that, with the same message the API gives.
+    """
+    declared = spec_field(path)
+    common = {"label": declared.label, "help_text": declared.help, "validators": list(validators)}
+    if select:
+        return forms.ChoiceField(choices=[], **common)
+    if declared.type == BOOL:
+        choices = [("false", "No"), ("true", "Yes")]
+        return forms.TypedChoiceField(coerce=_bool, empty_value=None, choices=choices,
+                                      widget=widget or forms.RadioSelect, **common)
+    if declared.choices:
+        choices = ([blank] if blank else []) + list(declared.choices)
+        return forms.ChoiceField(choices=choices, widget=widget or forms.Select, **common)
+    if declared.type == INT:
+        return forms.IntegerField(**common)
+    if declared.type == NUMBER:
+        return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
+    return forms.CharField(max_length=max_length or 500, **common)
+
+
 class BasicsForm(StepForm):
     title = "Basics"
-    team = forms.ChoiceField(label="Team", help_text="Teams where you may deploy (deployer or owner).")
-    name = forms.CharField(label="Deployment name", max_length=60,
-                           help_text="Lowercase letters, digits and '-', e.g. llama-chat.")
-    workload = forms.ChoiceField(label="Workload", widget=forms.RadioSelect, choices=[
-        ("online", "Online: request/response, each answer in under a minute"),
-        ("batch", "Batch: a job over many inputs, or anything that runs longer than a minute"),
-    ])
-    runtime__image = forms.CharField(label="Container image", max_length=300,
-                                     help_text="With a tag or digest, e.g. ghcr.io/acme/llm-server:1.4.")
+    team = forms.ChoiceField(label=spec_field("team").label, help_text="Teams where you may deploy (deployer or owner).")
+    name = spec_form_field("name", max_length=60)
+    workload = spec_form_field("workload", widget=forms.RadioSelect)
+    runtime__image = spec_form_field("runtime.image", max_length=300)
 
     def __init__(self, *args, teams=(), editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,46 +126,33 @@ class BasicsForm(StepForm):
 
 class ModelStorageForm(StepForm):
     title = "Model and storage"
-    model__uri = forms.CharField(label="Model URI", max_length=500,
-                                 help_text="Where the checkpoint lives: s3://bucket/path or pvc://claim/path.")
-    model__parameters_billions = forms.FloatField(label="Size (billions of parameters)",
-                                                  widget=forms.NumberInput(attrs={"step": "any"}))
-    model__precision = forms.ChoiceField(label="Precision", choices=[
-        ("bf16", "bf16 (2 bytes per parameter)"), ("fp16", "fp16 (2 bytes)"), ("fp32", "fp32 (4 bytes)"),
-        ("int8", "int8 (1 byte)"), ("int4", "int4 (half a byte)"),
-    ])
-    model__format = forms.ChoiceField(label="Checkpoint format", choices=[
-        ("", "Detect from the URI"),
-        ("tensorizer", "Tensorizer (streams straight to the GPU)"), ("safetensors", "safetensors"),
-        ("other", "Other"),
-    ])
-    storage__tier = forms.ChoiceField(label="Storage tier")
-    storage__credentials_secret = forms.CharField(
-        label="Object-store credentials Secret", max_length=253, validators=[_literal_secret_refuse],
-        help_text="The name of a Kubernetes Secret in your team's namespace; never the keys themselves.")
+    model__uri = spec_form_field("model.uri")
+    model__parameters_billions = spec_form_field("model.parameters_billions")
+    model__precision = spec_form_field("model.precision")
+    model__format = spec_form_field("model.format", blank=("", "Detect from the URI"))
+    storage__tier = spec_form_field("storage.tier", blank=RECOMMENDED)
+    storage__credentials_secret = spec_form_field("storage.credentials_secret", max_length=253,
+                                                  validators=[_literal_secret_refuse])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The tiers' names as the catalog has them now.
         self.fields["storage__tier"].choices = [RECOMMENDED] + [(t.slug, t.name) for t in storage_tiers_list()]
 
 
 class ComputeForm(StepForm):
     title = "Compute"
-    compute__gpu_class = forms.ChoiceField(label="GPU class")
+    compute__gpu_class = spec_form_field("compute.gpu_class", select=True)
     compute__gpus_per_replica = forms.TypedChoiceField(
-        label="GPUs per replica", coerce=int, empty_value=None,
-        choices=[RECOMMENDED, ("1", "1"), ("2", "2"), ("4", "4"), ("8", "8")],
-        help_text="More than one GPU per replica needs NVLink between them.")
-    compute__region = forms.ChoiceField(label="Region")
-    region_preference = forms.ChoiceField(label="How should the region be chosen?", widget=forms.RadioSelect, choices=[
-        ("best-availability", "Where the right GPUs are available (recommended)"),
-        ("closest-to-users", "Closest to my users"),
-    ])
-    models_per_gpu = forms.IntegerField(
-        label="Models per GPU", help_text="Several models sharing one GPU (bin packing) or swapped in and out.")
+        label=spec_field("compute.gpus_per_replica").label, help_text=spec_field("compute.gpus_per_replica").help,
+        coerce=int, empty_value=None, choices=[RECOMMENDED] + [(str(n), str(n)) for n in GPU_COUNTS])
+    compute__region = spec_form_field("compute.region", select=True)
+    region_preference = spec_form_field("region_preference", widget=forms.RadioSelect)
+    models_per_gpu = spec_form_field("models_per_gpu")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Catalog choices, read now: a class or region staff switch off disappears at once.
         self.fields["compute__gpu_class"].choices = [RECOMMENDED] + [
             (g.name, f"{g.name} · {g.vram_gb} GB · ${g.price_per_gpu_hour:.2f}/GPU-hour")
             for g in gpu_classes_list(only_available=True)
@@ -155,52 +164,34 @@ class ComputeForm(StepForm):
 
 class ScalingForm(StepForm):
     title = "Scaling"
-    scaling__latency_tolerance = forms.ChoiceField(label="How much high-end (p95) latency is acceptable?", choices=[
-        RECOMMENDED,
-        ("strict", "Strict: keep p95 low (target utilization 70 %)"),
-        ("moderate", "Moderate (85 %, the usual choice)"),
-        ("relaxed", "Relaxed: cheapest, p95 suffers under bursts (95 %)"),
-    ])
-    scaling__min_replicas = forms.IntegerField(label="Minimum replicas", help_text="0 scales to zero when idle.")
-    scaling__max_replicas = forms.IntegerField(label="Maximum replicas")
-    scaling__scale_to_zero_retention = forms.CharField(
-        label="Keep the last replica warm for", max_length=20,
-        help_text="After traffic stops, before scaling to zero: e.g. 30m; at most 1h.")
-    scaling__target_utilization_percent = forms.IntegerField(
-        label="Target utilization (%)", help_text="Leave empty to derive it from the latency tolerance.")
-    scaling__target_concurrency = forms.IntegerField(label="Target concurrency (requests per replica)")
-    request_queue = forms.TypedChoiceField(
-        label="Put a request queue in front of the service?", widget=forms.RadioSelect, coerce=_bool,
-        empty_value=None, choices=[("false", "No, rely on autoscaling (recommended)"), ("true", "Yes")])
+    scaling__latency_tolerance = spec_form_field("scaling.latency_tolerance", blank=RECOMMENDED)
+    scaling__min_replicas = spec_form_field("scaling.min_replicas")
+    scaling__max_replicas = spec_form_field("scaling.max_replicas")
+    scaling__scale_to_zero_retention = spec_form_field("scaling.scale_to_zero_retention", max_length=20)
+    scaling__target_utilization_percent = spec_form_field("scaling.target_utilization_percent")
+    scaling__target_concurrency = spec_form_field("scaling.target_concurrency")
+    request_queue = spec_form_field("request_queue")
 
 
 class BatchForm(StepForm):
     title = "Batch run"
-    batch__inputs_uri = forms.CharField(label="Inputs URI", max_length=500, help_text="e.g. s3://data/prompts/")
-    batch__outputs_uri = forms.CharField(label="Outputs URI", max_length=500, help_text="e.g. s3://data/completions/")
-    batch__parallelism = forms.IntegerField(label="Parallelism (pods at once)")
-    batch__timeout_minutes = forms.IntegerField(label="Timeout (minutes)")
-    batch__retries = forms.IntegerField(label="Retries per shard")
+    batch__inputs_uri = spec_form_field("batch.inputs_uri")
+    batch__outputs_uri = spec_form_field("batch.outputs_uri")
+    batch__parallelism = spec_form_field("batch.parallelism")
+    batch__timeout_minutes = spec_form_field("batch.timeout_minutes")
+    batch__retries = spec_form_field("batch.retries")
 
 
 class AccessForm(StepForm):
     title = "Access and batching"
-    access__visibility = forms.ChoiceField(label="Who can call it?", widget=forms.RadioSelect, choices=[
-        ("public", "Public: an HTTPS URL reachable from the internet"),
-        ("cluster-local", "Cluster-local: only workloads in the cluster"),
-    ])
-    runtime__protocol = forms.ChoiceField(label="Protocol", choices=[("http", "HTTP"), ("grpc", "gRPC")])
-    runtime__port = forms.IntegerField(label="Container port")
-    target = forms.ChoiceField(label="Serve with", choices=[
-        ("knative", "Knative Service (default)"), ("kserve", "KServe InferenceService"),
-    ])
-    access__cross_cloud_clients = forms.TypedChoiceField(
-        label="Do requests come from another cloud platform?", widget=forms.RadioSelect, coerce=_bool,
-        empty_value=None, choices=YES_NO)
-    batching__max_batch_size = forms.IntegerField(
-        label="Server-side batching: largest batch", help_text="Leave empty for no server-side batching.")
-    batching__max_latency_ms = forms.IntegerField(
-        label="Server-side batching: longest wait (ms)", help_text="How long a request may wait for a batch to fill.")
+    access__visibility = spec_form_field("access.visibility", widget=forms.RadioSelect)
+    runtime__protocol = spec_form_field("runtime.protocol")
+    runtime__port = spec_form_field("runtime.port")
+    target = forms.ChoiceField(label=spec_field("target").label, help_text=spec_field("target").help,
+                               choices=[c for c in spec_field("target").choices if c[0] != "argo"])
+    access__cross_cloud_clients = spec_form_field("access.cross_cloud_clients")
+    batching__max_batch_size = spec_form_field("batching.max_batch_size")
+    batching__max_latency_ms = spec_form_field("batching.max_latency_ms")
 
 
 class BatchAccessForm(StepForm):

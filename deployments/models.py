@@ -2,36 +2,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from clusters.labels import namespace_for
+from specs.vocabulary import Status, Target, Workload
 
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    PENDING_APPROVAL = "pending_approval", "Pending approval"
-    REJECTED = "rejected", "Rejected"
-    QUEUED = "queued", "Queued"
-    APPLYING = "applying", "Applying"
-    RUNNING = "running", "Running"
-    SCALED_TO_ZERO = "scaled_to_zero", "Scaled to zero"
-    SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed"
-    DELETING = "deleting", "Deleting"
-    DELETED = "deleted", "Deleted"
-
-
-# States after which nothing changes on its own: live polling stops here.
-FINAL_STATUSES = (Status.DELETED, Status.REJECTED, Status.SUCCEEDED, Status.FAILED)
-# States whose objects should exist in the cluster (synced and reconciled).
-LIVE_STATUSES = (Status.APPLYING, Status.RUNNING, Status.SCALED_TO_ZERO)
-
-
-class Workload(models.TextChoices):
-    ONLINE = "online", "Online (request/response)"
-    BATCH = "batch", "Batch (Argo Workflow)"
-
-
-class Target(models.TextChoices):
-    KNATIVE = "knative", "Knative Service"
-    KSERVE = "kserve", "KServe InferenceService"
-    ARGO = "argo", "Argo Workflow"
+from .state import FINAL_STATUSES
 
 
 class Deployment(models.Model):
@@ -100,7 +74,7 @@ class Deployment(models.Model):
 
     @property
     def namespace(self):
-        return f"tenant-{self.team.slug}"
+        return namespace_for(self.team.slug)
 
     @property
     def is_final(self):
@@ -124,80 +98,6 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"{self.deployment} r{self.number}"
-
-
-class Event(models.Model):
-    """One row per state change or action: the history and the audit trail at once."""
-
-    class Kind(models.TextChoices):
-        CREATED = "created", "Created"
-        CHANGED = "changed", "Spec changed"
-        STATUS = "status", "Status change"
-        PUSH = "push", "Pushed to cluster"
-        SYNC = "sync", "Sync"
-        DRIFT = "drift", "Drift detected"
-        APPROVAL = "approval", "Approval decision"
-        TEARDOWN = "teardown", "Tear down"
-        ROLLBACK = "rollback", "Rollback"
-        ADMIN = "admin", "Admin action"
-        CATALOG = "catalog", "Catalog change"
-        TEAM = "team", "Team change"
-
-    deployment = models.ForeignKey(
-        Deployment, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
-    )
-    team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20, blank=True)
-    message = models.TextField(blank=True)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["deployment", "-created_at"])]
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.message[:60]}"
-
-
-class StatusSample(models.Model):
-    """What sync saw at one instant: the raw material of charts and spend."""
-
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="samples")
-    at = models.DateTimeField()
-    status = models.CharField(max_length=20, choices=Status.choices)
-    ready_pods = models.PositiveIntegerField()
-    total_pods = models.PositiveIntegerField()
-    gpus_in_use = models.PositiveIntegerField()
-    # The class the pods ran on then: a later revision may move the deployment to another class.
-    gpu_class = models.CharField(max_length=64, blank=True, default="")
-
-    class Meta:
-        ordering = ["deployment", "at"]
-        indexes = [models.Index(fields=["deployment", "at"]), models.Index(fields=["at"])]
-
-
-class DailySpend(models.Model):
-    """Spend rolled up per deployment per day, so spend questions stay fast as samples grow."""
-
-    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="daily_spend")
-    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="daily_spend")
-    day = models.DateField()
-    gpu_hours = models.DecimalField(max_digits=14, decimal_places=6, default=0)
-    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
-    warm_cost_usd = models.DecimalField(
-        max_digits=14, decimal_places=6, default=0, help_text="Spent on pods kept warm while idle"
-    )
-
-    class Meta:
-        ordering = ["day"]
-        constraints = [models.UniqueConstraint(fields=["deployment", "day"], name="one_rollup_per_day")]
-        indexes = [models.Index(fields=["team", "day"])]
 
 
 class Draft(models.Model):

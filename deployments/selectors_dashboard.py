@@ -1,4 +1,4 @@
-"""Reads for the team dashboard and the deployment page, scoped through deployments/selectors.py.
+"""Reads for the team dashboard, scoped through deployments/selectors.py.
 
 The dashboard costs a fixed number of queries whatever the number of deployments:
 one for the deployments (spec values read in SQL, big JSON deferred), one for
@@ -6,29 +6,28 @@ their rolled-up spend, one or two for prices, two for the teams and their budget
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
-import yaml
-from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
+from catalog.pricebook import PriceBook
+from spend import metering as spend
+from spend.budgets import budget_level
+from spend.models import DailySpend
+from spend.rollups import retention_expression
+from specs.vocabulary import Status
 from teams.models import Team
+from teams.selectors import teams_for_user
 
-from . import spend
-from .models import DailySpend, Deployment, Event, Status, StatusSample, Target
-from .selectors import deployments_for_user, teams_for_user
+from .models import Deployment
+from .selectors import deployments_for_user
+from .state import scale_to_zero_state
 
 ZERO = Decimal(0)
-RANGES = {
-    # key: (label, span, bucket)
-    "1h": ("Last hour", timedelta(hours=1), timedelta(minutes=1)),
-    "1d": ("Last day", timedelta(days=1), timedelta(minutes=15)),
-    "30d": ("30 days", timedelta(days=30), timedelta(days=1)),
-}
 
 
 @dataclass
@@ -68,21 +67,7 @@ class TeamTotal:
 
     @property
     def level(self):
-        return spend.budget_level(self.spent_usd, self.team.monthly_budget_usd)
-
-
-def scale_to_zero_state(d, *, retention_seconds, min_replicas, now):
-    """(state, time left in the retention window) as the dashboard shows it."""
-    if d.target == Target.ARGO or d.status not in (Status.RUNNING, Status.SCALED_TO_ZERO):
-        return "", None
-    if d.status == Status.SCALED_TO_ZERO or not d.total_pods:
-        return "zero", None
-    if d.idle_since:
-        # Knative decides to scale to zero after a stable window without requests, then keeps the
-        # last pod for the retention period.
-        warm = timedelta(seconds=settings.KNATIVE_STABLE_WINDOW_SECONDS + retention_seconds)
-        return "warm", max(timedelta(0), d.idle_since + warm - now)
-    return ("always_on" if min_replicas else "active"), None
+        return budget_level(self.spent_usd, self.team.monthly_budget_usd)
 
 
 def _scaling_value(key):
@@ -96,7 +81,7 @@ def dashboard_deployments(user, *, team=None, status=None):
         .select_related(None)
         .select_related("team")
         .defer("status_message", "approval_reason", "decision_reason")
-        .annotate(retention=spend.retention_expression(), min_replicas=_scaling_value("min_replicas"),
+        .annotate(retention=retention_expression(), min_replicas=_scaling_value("min_replicas"),
                   revision_number=F("current_revision__number"))
         .order_by("team__slug", "name")
     )
@@ -131,7 +116,7 @@ def dashboard_read(user, *, team=None, status=None, page=1, per_page=PAGE_SIZE):
     # GPUs in use by team and class, for every deployment of the shown teams (burn rate totals).
     in_use = list(Deployment.objects.filter(team__in=teams).exclude(status=Status.DELETED)
                   .values("team_id", "gpu_class").annotate(gpus=Sum("gpus_in_use"), count=Count("id")))
-    prices = spend.PriceBook({d.gpu_class for d in deployments} | {row["gpu_class"] for row in in_use})
+    prices = PriceBook({d.gpu_class for d in deployments} | {row["gpu_class"] for row in in_use})
     rows = []
     for d in deployments:
         money = spent.get(d.pk, {})
@@ -165,94 +150,3 @@ def _int(value):
         return int(value)
     except (TypeError, ValueError):
         return 0
-
-
-def deployment_events(deployment, *, limit=50):
-    return list(Event.objects.filter(deployment=deployment).select_related("actor")[:limit])
-
-
-def deployment_revisions(deployment):
-    return list(deployment.revisions.select_related("created_by").defer("manifests").order_by("-number"))
-
-
-def deployment_manifests_yaml(deployment):
-    """The current revision's objects as one YAML stream ('' when there is no revision)."""
-    from .services.lifecycle import revision_manifests
-
-    if not deployment.current_revision_id:
-        return ""
-    try:
-        objects = revision_manifests(deployment, deployment.current_revision)
-    except (KeyError, TypeError, ValueError) as exc:
-        # A stored spec the renderer no longer accepts must not take the whole page down.
-        return f"# The manifests of this revision could not be rendered: {exc!r}\n"
-    return yaml.safe_dump_all(objects, sort_keys=False)
-
-
-def deployment_chart(deployment, range_key, *, now=None):
-    """Pods and spend over the range: {"range", "labels", "ready", "total", "cost"} (JSON-serialisable)."""
-    now = now or timezone.now()
-    label, span, bucket = RANGES.get(range_key) or RANGES["1h"]
-    range_key = range_key if range_key in RANGES else "1h"
-    if range_key == "30d":
-        return _chart_days(deployment, now, range_key)
-    start = now - span
-    series = list(
-        StatusSample.objects.filter(deployment=deployment, at__gte=start - spend.max_sample_gap(), at__lt=now)
-        .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use", "gpu_class")
-    )
-    edges = [start + bucket * i for i in range(int(span / bucket) + 1)]
-    ready, total = _pods_by_bucket(series, edges)
-    samples = [(s[0], s[1], s[4], s[5]) for s in series]
-    runs = spend.runs_from_samples(samples, until=now)
-    prices = spend.series_prices(deployment, samples)
-    cost = [
-        float(spend.meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices, start=a, end=b).cost_usd
-              .quantize(Decimal("0.0001")))
-        for a, b in zip(edges, edges[1:])
-    ]
-    fmt = "%H:%M" if range_key == "1h" else "%d %b %H:%M"
-    return {"range": range_key, "range_label": label, "labels": [e.strftime(fmt) for e in edges[:-1]],
-            "ready": ready, "total": total, "cost": cost, "cost_label": f"USD per {_bucket_name(bucket)}"}
-
-
-def _bucket_name(bucket):
-    return "minute" if bucket == timedelta(minutes=1) else "15 minutes" if bucket < timedelta(days=1) else "day"
-
-
-def _pods_by_bucket(series, edges):
-    """The most pods seen in each bucket; a bucket with no sample carries the last value while it is fresh."""
-    gap = spend.max_sample_gap()
-    ready, total, i, last = [], [], 0, None
-    for a, b in zip(edges, edges[1:]):
-        seen = []
-        while i < len(series) and series[i][0] < b:
-            if series[i][0] >= a:
-                seen.append(series[i])
-            last = series[i]
-            i += 1
-        if not seen and last is not None and a - last[0] <= gap:
-            seen = [last]
-        ready.append(max((s[2] for s in seen), default=0))
-        total.append(max((s[3] for s in seen), default=0))
-    return ready, total
-
-
-def _chart_days(deployment, now, range_key):
-    today = now.date()
-    days = [today - timedelta(days=n) for n in range(29, -1, -1)]
-    rolled = {
-        r["day"]: r for r in DailySpend.objects.filter(deployment=deployment, day__gte=days[0])
-        .values("day", "gpu_hours", "cost_usd")
-    }
-    per_pod = max(deployment.gpus_per_replica, 1)
-
-    def hours_in(day):
-        start = datetime.combine(day, time.min, tzinfo=UTC)
-        return Decimal(min(24 * 3600, max(0, (now - start).total_seconds()))) / 3600 or Decimal(24)
-
-    avg = [float((rolled[d]["gpu_hours"] / per_pod / hours_in(d)).quantize(Decimal("0.01"))) if d in rolled else 0
-           for d in days]
-    return {"range": range_key, "range_label": RANGES[range_key][0], "labels": [d.strftime("%d %b") for d in days],
-            "ready": avg, "total": avg, "cost": [float(rolled[d]["cost_usd"]) if d in rolled else 0 for d in days],
-            "cost_label": "USD per day", "pods_label": "Average pods"}

@@ -2,11 +2,10 @@
 
 from django.http import Http404
 
-from catalog.selectors import gpu_classes_list
-from teams.models import DEPLOY_ROLES, Team
+from catalog.selectors import catalog_snapshot, gpu_classes_list
+from specs.recommend import BYTES_PER_PARAMETER, gpu_memory_needed_gb, gpu_options
 
 from .models import Draft
-from .recommend import BYTES_PER_PARAMETER, catalog_snapshot, gpu_memory_needed_gb, gpu_options
 
 
 def draft_get_for_user(user, pk):
@@ -17,15 +16,6 @@ def draft_get_for_user(user, pk):
     if draft is None or not getattr(user, "is_authenticated", False):
         raise Http404("No such draft")
     return draft
-
-
-def teams_deployable_for_user(user):
-    """Teams where the user is deployer or owner (staff: every team)."""
-    if not getattr(user, "is_authenticated", False):
-        return Team.objects.none()
-    if user.is_staff:
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user, memberships__role__in=DEPLOY_ROLES).distinct()
 
 
 def gpu_fits_for_spec(spec):

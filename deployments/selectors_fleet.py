@@ -12,7 +12,10 @@ from django.utils import timezone
 from catalog.models import RegionOffering
 from teams.models import Team
 
-from .models import LIVE_STATUSES, Deployment, Event, Status
+from .state import LIVE_STATUSES
+from .models import Deployment
+from audit.models import Event
+from specs.vocabulary import Status
 
 # How far back the "recent drift" list looks in the event log.
 DRIFT_WINDOW = timedelta(days=7)

@@ -1,4 +1,4 @@
-"""Thin Celery tasks: load by id, call a service, decide what to retry."""
+"""Thin Celery tasks: load by id, call a service, decide what to retry. Queued only via deployments/dispatch.py."""
 
 import logging
 import random
@@ -6,8 +6,11 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from .cluster import ClusterError
-from .services import lifecycle, sync
+from clusters import ClusterError
+from spend.rollups import rollup_spend as spend_rollup_run
+
+from . import dispatch
+from .services import push, reconcile as reconcile_service, sync
 
 log = logging.getLogger(__name__)
 
@@ -28,21 +31,21 @@ def _retry_or_raise(task, exc):
                          max_retries=settings.PUSH_MAX_RETRIES)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+@shared_task(name=dispatch.PUSH, bind=True, acks_late=True, max_retries=None)
 def push_deployment(self, deployment_id, revision):
     try:
-        return lifecycle.deployment_push(deployment_id=deployment_id, revision=revision)
+        return push.deployment_push(deployment_id=deployment_id, revision=revision)
     except ClusterError as exc:
         _retry_or_raise(self, exc)
         message = exc.message if exc.permanent else f"{exc.message} (gave up after {self.request.retries + 1} attempts)"
-        lifecycle.deployment_push_failed(deployment_id=deployment_id, revision=revision, message=message)
+        push.deployment_push_failed(deployment_id=deployment_id, revision=revision, message=message)
         return False
 
 
-@shared_task(bind=True, acks_late=True, max_retries=None)
+@shared_task(name=dispatch.TEARDOWN, bind=True, acks_late=True, max_retries=None)
 def teardown_deployment(self, deployment_id):
     try:
-        return lifecycle.deployment_teardown_run(deployment_id=deployment_id)
+        return push.deployment_teardown_run(deployment_id=deployment_id)
     except ClusterError as exc:
         _retry_or_raise(self, exc)
         # Still deleting: the reconcile task queues the teardown again later.
@@ -50,18 +53,16 @@ def teardown_deployment(self, deployment_id):
         return False
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=dispatch.SYNC, ignore_result=True)
 def sync_status():
     return sync.status_sync()
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=dispatch.RECONCILE, ignore_result=True)
 def reconcile():
-    return sync.reconcile()
+    return reconcile_service.reconcile()
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=dispatch.ROLLUP, ignore_result=True)
 def rollup_spend():
-    from . import spend
-
-    return spend.rollup_spend()
+    return spend_rollup_run()

@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from deployments.errors import DeploymentConflict, SpecInvalid
+
 # DRF's default codes are fine except these, which scripts match on.
 CODES = {
     exceptions.NotFound: "not_found",
@@ -48,8 +50,6 @@ def _flatten(detail, field=None):
 
 def _lifecycle_response(exc):
     """SpecInvalid and DeploymentConflict come from the services the browser uses too."""
-    from deployments.services.lifecycle import DeploymentConflict, SpecInvalid
-
     if isinstance(exc, SpecInvalid):
         return Response({"errors": list(exc.errors)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DeploymentConflict):

@@ -4,6 +4,8 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+import clusters
+
 
 def _check_database():
     try:
@@ -24,12 +26,10 @@ def _check_redis():
 
 
 def _check_cluster():
-    from deployments import cluster
-
     try:
-        version = cluster.cluster_ping()
+        version = clusters.cluster_ping()
         return {"status": "ok", "version": version}
-    except cluster.ClusterError as exc:
+    except clusters.ClusterError as exc:
         return {"status": "down", "reason": exc.message}
 
 

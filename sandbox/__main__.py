@@ -9,6 +9,7 @@ import logging
 import signal
 import threading
 
+from . import crdschema
 from .harness import SandboxCluster
 
 log = logging.getLogger("sandbox")
@@ -34,6 +35,10 @@ def main(argv=None):
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
+    try:
+        crdschema.crds_dir()
+    except crdschema.CrdsMissing as exc:
+        parser.exit(2, f"sandbox: {exc}\n")
     cluster = SandboxCluster(port=args.port, simulate=not args.no_simulator, time_scale=args.time_scale,
                              tick_seconds=args.tick, kubeconfig_path=args.kubeconfig)
     cluster.server.host = args.host

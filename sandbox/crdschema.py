@@ -20,15 +20,23 @@ CRD_FILES = {
 }
 
 
+class CrdsMissing(RuntimeError):
+    """The upstream CRDs are not where Gantry looks: nothing can be validated against them."""
+
+
 def crds_dir():
-    """../shared/crds next to the project, or CRDS_DIR; None when absent."""
+    """../shared/crds next to the project, or CRDS_DIR. Raises CrdsMissing, saying where to put them."""
     explicit = os.environ.get("CRDS_DIR")
-    candidates = [Path(explicit)] if explicit else []
-    candidates.append(Path(__file__).resolve().parent.parent.parent / "shared" / "crds")
-    for path in candidates:
-        if path.is_dir():
-            return path
-    return None
+    default = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
+    path = Path(explicit) if explicit else default
+    missing = [rel for rel in CRD_FILES.values() if not (path / rel).is_file()]
+    if missing:
+        raise CrdsMissing(
+            f"The upstream Knative, KServe and Argo CRDs are missing from {path} ({', '.join(missing)}). "
+            f"Put the shared/crds folder next to this checkout (at {default}) or set CRDS_DIR to a folder "
+            "that holds them; README.md ('Tests') says where they come from."
+        )
+    return path
 
 
 def _to_json_schema(node):
@@ -58,11 +66,11 @@ def _to_json_schema(node):
 
 @functools.cache
 def load_schema(api_version, kind):
-    """The strict JSON Schema for a (apiVersion, kind), or None if unknown or CRDs absent."""
+    """The strict JSON Schema for a (apiVersion, kind); None for a kind that is not a CRD. CrdsMissing propagates."""
     rel = CRD_FILES.get((api_version, kind))
-    base = crds_dir()
-    if rel is None or base is None:
+    if rel is None:
         return None
+    base = crds_dir()
     with open(base / rel, encoding="utf-8") as fh:
         crd = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     version = api_version.split("/")[-1]

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from catalog.admin import AuditedModelAdmin
+from audit.admin import AuditedModelAdmin
 
 from .models import Membership, Team
 from .services_admin import membership_remove, membership_set, team_limits_set

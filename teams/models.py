@@ -37,10 +37,6 @@ class Team(models.Model):
     def __str__(self):
         return self.slug
 
-    @property
-    def namespace(self):
-        return f"tenant-{self.slug}"
-
 
 class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

@@ -2,13 +2,13 @@
 
 from django.db import transaction
 
+from audit.models import Event
+from audit.services import event_record
+
 from .models import Membership, Team
 
 
 def _record(*, user, team, message, diff):
-    from deployments.models import Event
-    from deployments.services.audit import event_record
-
     return event_record(kind=Event.Kind.TEAM, actor=user, team=team, message=message, data={"diff": diff})
 
 

@@ -16,7 +16,25 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-pytest_plugins = ["tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures"]
+pytest_plugins = [
+    "tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures", "tests.dispatch_fixtures",
+    "tests.api_fixtures",
+]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Markers from what a test uses, so `-m "not slow"` stays right as tests are added."""
+    for item in items:
+        path = item.path.as_posix()
+        if "celery_worker_factory" in getattr(item, "fixturenames", ()):
+            item.add_marker("worker")
+        if "/tests/system/browser/" in path:
+            item.add_marker("browser")
+        if "/tests/system/faults/" in path:
+            item.add_marker("faults")
+        # The cross-app suites (security, hostile input, RBAC, the end-to-end script) are slow too.
+        if "/tests/system/" in path or any(item.get_closest_marker(name) for name in ("worker", "browser", "faults")):
+            item.add_marker("slow")
 
 
 def _catalog_seed_if_flushed():

@@ -3,7 +3,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from deployments.models import Deployment, Revision, Status, Target, Workload
+from deployments.models import Deployment, Revision
+from specs.vocabulary import Status, Target, Workload
 from teams.models import Membership, Role, Team
 
 

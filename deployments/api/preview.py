@@ -6,7 +6,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api_parsers import JSONParser
 
 from ..services.preview import deployment_preview
 from .serializers import DeploymentSpecSerializer, PreviewInvalidSerializer, PreviewSerializer
@@ -14,7 +13,6 @@ from .serializers import DeploymentSpecSerializer, PreviewInvalidSerializer, Pre
 
 class DeploymentPreviewView(APIView):
     permission_classes = [IsAuthenticated]
-    parser_classes = [JSONParser]  # the spec is a JSON document (SPEC.md), never a form
 
     @extend_schema(
         request=DeploymentSpecSerializer,

@@ -1,96 +1,12 @@
-"""API shapes. The spec serializers document SPEC.md for OpenAPI only: validation is specs.spec_validate's job."""
+"""API shapes. The spec's own serializers are built from specs/schema.py in spec_serializers.py."""
 
 from rest_framework import serializers
 
-from portal.api_schema import ErrorItemSerializer
+from apibase.schema import ErrorItemSerializer
 
-from ..models import Status, Target, Workload
+from specs.vocabulary import Status, Target, Workload
 
-# --- the v1 spec (SPEC.md), for the schema -------------------------------------------------------------
-
-
-class RuntimeSerializer(serializers.Serializer):
-    image = serializers.CharField(help_text="An image reference with a tag or digest")
-    args = serializers.ListField(child=serializers.CharField(), required=False)
-    port = serializers.IntegerField(required=False, help_text="Default 8080")
-    protocol = serializers.ChoiceField(choices=["http", "grpc"], required=False)
-    env = serializers.DictField(child=serializers.CharField(), required=False, help_text="Plain values only")
-    secret_env = serializers.DictField(
-        child=serializers.CharField(), required=False,
-        help_text='NAME -> "<secret name>/<key>", rendered as a secretKeyRef, never as a value',
-    )
-    timeout_seconds = serializers.IntegerField(required=False, help_text="Request timeout, at most 600")
-
-
-class ModelSerializer(serializers.Serializer):
-    uri = serializers.CharField(help_text="s3://bucket/path or pvc://<claim>/<path>")
-    parameters_billions = serializers.FloatField()
-    precision = serializers.ChoiceField(choices=["fp32", "fp16", "bf16", "int8", "int4"])
-    format = serializers.ChoiceField(choices=["tensorizer", "safetensors", "other"])
-
-
-class StorageSerializer(serializers.Serializer):
-    tier = serializers.ChoiceField(choices=["object", "accelerated-object", "nvme-pvc"], required=False,
-                                   help_text="Recommended if left out")
-    pvc_size_gi = serializers.IntegerField(required=False, help_text="nvme-pvc only")
-    credentials_secret = serializers.CharField(required=False, help_text="Name of a Secret, never the keys")
-
-
-class ComputeSerializer(serializers.Serializer):
-    gpu_class = serializers.CharField(required=False, help_text="A catalog GPU class; recommended if left out")
-    gpus_per_replica = serializers.IntegerField(required=False)
-    region = serializers.CharField(required=False, help_text="A catalog region; recommended if left out")
-    cpu = serializers.FloatField(required=False)
-    memory_gi = serializers.IntegerField(required=False)
-
-
-class ScalingSerializer(serializers.Serializer):
-    min_replicas = serializers.IntegerField(required=False, help_text="0 = scale to zero")
-    max_replicas = serializers.IntegerField(required=False)
-    target_concurrency = serializers.IntegerField(required=False)
-    target_utilization_percent = serializers.IntegerField(required=False)
-    scale_to_zero_retention = serializers.CharField(required=False, help_text='e.g. "30m"; at most 1h')
-    latency_tolerance = serializers.ChoiceField(choices=["strict", "moderate", "relaxed"], required=False)
-
-
-class BatchingSerializer(serializers.Serializer):
-    max_batch_size = serializers.IntegerField()
-    max_latency_ms = serializers.IntegerField()
-
-
-class BatchSerializer(serializers.Serializer):
-    inputs_uri = serializers.CharField(required=False)
-    outputs_uri = serializers.CharField(required=False)
-    parallelism = serializers.IntegerField(required=False)
-    timeout_minutes = serializers.IntegerField(required=False)
-    retries = serializers.IntegerField(required=False)
-
-
-class AccessSerializer(serializers.Serializer):
-    visibility = serializers.ChoiceField(choices=["public", "cluster-local"], required=False)
-    cross_cloud_clients = serializers.BooleanField(required=False)
-
-
-class DeploymentSpecSerializer(serializers.Serializer):
-    """A v1 deployment spec (SPEC.md). Optional fields left out are filled in by the recommender."""
-
-    name = serializers.CharField(help_text="DNS-1123 label, 1..40 characters")
-    team = serializers.CharField(help_text="Slug of a team you belong to")
-    workload = serializers.ChoiceField(choices=Workload.values)
-    target = serializers.ChoiceField(choices=Target.values, required=False,
-                                     help_text="online: knative (default) or kserve; batch is always argo")
-    runtime = RuntimeSerializer()
-    model = ModelSerializer()
-    storage = StorageSerializer(required=False)
-    compute = ComputeSerializer(required=False)
-    scaling = ScalingSerializer(required=False, help_text="online only")
-    batching = BatchingSerializer(required=False, help_text="online only")
-    batch = BatchSerializer(required=False, help_text="batch only")
-    access = AccessSerializer(required=False)
-    request_queue = serializers.BooleanField(required=False)
-    models_per_gpu = serializers.IntegerField(required=False, help_text="More than 1 is an error (bin_packing)")
-    region_preference = serializers.ChoiceField(choices=["best-availability", "closest-to-users"], required=False)
-
+from .spec_serializers import DeploymentSpecSerializer
 
 # --- preview ---------------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..selectors import teams_for_user
-from ..spend import team_spend_by_day
+from spend.selectors import team_spend_by_day
+from teams.selectors import teams_for_user
+
 from .serializers import SpendQuerySerializer, TeamSpendSerializer
 
 DEFAULT_DAYS = 30

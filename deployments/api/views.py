@@ -15,19 +15,15 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from portal.api_parsers import JSONParser
-from portal.api_schema import ErrorSerializer
+from apibase.schema import ErrorSerializer
 
-from ..models import IdempotencyKey, Status
+from spend.selectors import deployment_spend_summary
+from specs.vocabulary import Status
+
+from ..models import IdempotencyKey
 from ..selectors import deployment_get_for_user, deployments_for_user
-from ..services.lifecycle import (
-    deployment_create,
-    deployment_rollback,
-    deployment_teardown,
-    deployment_update,
-    revision_manifests,
-)
-from ..spend import deployment_spend_summary
+from ..services.lifecycle import deployment_create, deployment_rollback, deployment_teardown, deployment_update
+from ..services.manifests import revision_manifests
 from .renderers import YamlStreamRenderer
 from .serializers import (
     DeploymentDetailSerializer,
@@ -97,7 +93,6 @@ LIST_PARAMETERS = [
 class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = DeploymentSerializer
     pagination_class = DeploymentPagination
-    parser_classes = [JSONParser]
     lookup_value_regex = r"[0-9]+"
 
     def _detail(self, deployment, status_code=status.HTTP_200_OK, headers=None):

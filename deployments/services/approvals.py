@@ -9,8 +9,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Event, Status
-from .lifecycle import DeploymentConflict, deployment_fields_from_spec, task_enqueue_on_commit, deployment_transition
+from audit.models import Event
+from specs.vocabulary import Status
+
+from ..dispatch import push_dispatch
+from .lifecycle import DeploymentConflict, deployment_fields_from_spec, deployment_transition
 
 
 def _staff_check(user):
@@ -30,7 +33,7 @@ def deployment_approve(*, user, deployment):
         )
         if not moved:
             raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
-        task_enqueue_on_commit("push_deployment", deployment.pk, deployment.current_revision.number)
+        push_dispatch(deployment_id=deployment.pk, revision=deployment.current_revision.number)
     return deployment
 
 
@@ -54,7 +57,7 @@ def deployment_reject(*, user, deployment, reason):
                 kind=Event.Kind.APPROVAL,
                 message=f"Change (revision {rejected_number}) rejected by {user.get_username()}: {reason}. "
                         f"Revision {applied.number} keeps running.",
-                data=data, current_revision=applied, **deployment_fields_from_spec(applied.spec, None), **decision,
+                data=data, current_revision=applied, **deployment_fields_from_spec(applied.spec), **decision,
             )
         else:
             moved = deployment_transition(

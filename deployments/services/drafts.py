@@ -14,11 +14,11 @@ from django.db import transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 
+from specs.render import manifests_render
 from teams.models import Team
+from teams.selectors import user_can_deploy
 
-from ..manifests import manifests_render
 from ..models import Draft
-from ..selectors import user_can_deploy
 from .lifecycle import deployment_create, deployment_update
 from .preview import deployment_preview
 

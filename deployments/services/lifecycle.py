@@ -1,45 +1,35 @@
-"""Deployment lifecycle: every write and state change, from create to teardown.
+"""Deployment lifecycle commands: create, change, roll back, push again, resync and tear down.
 
-State changes are compare-and-set (`filter(pk=, status=expected).update(...)`),
-each followed by an Event row, which is the history and the audit trail at once.
-Work for the workers is queued only after the transaction commits; if the
-broker is down the request still succeeds and the reconcile task pushes later.
+State changes are compare-and-set (`filter(pk=, status=expected).update(...)`), allowed by the
+transition table in deployments/state.py and each followed by an audit event. Work for the
+workers is queued through deployments/dispatch.py once the transaction commits.
 """
 
 import logging
-from functools import partial
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from audit.models import Event
+from audit.services import event_record
+from specs.preview import preview_document, spec_preview
+from specs.validation import Issue
+from specs.vocabulary import Status, Target, Workload
 from teams.models import Team
+from teams.selectors import user_can_deploy
 
-from .. import cluster
-from ..models import Deployment, Event, IdempotencyKey, Revision, Status, Target, Workload
-from ..selectors import user_can_deploy
+from ..errors import DeploymentConflict, SpecInvalid
+from ..dispatch import push_dispatch, sync_dispatch, teardown_dispatch
+from ..models import Deployment, IdempotencyKey, Revision
+from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
+from .preview import spec_facts
+from .quota import quota_check
 
 log = logging.getLogger(__name__)
 
 OVER_QUOTA = "over_quota"
-# Statuses from which a spec change, re-push or teardown may start.
-CHANGEABLE = (
-    Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED, Status.QUEUED, Status.APPLYING,
-    Status.RUNNING, Status.SCALED_TO_ZERO, Status.SUCCEEDED, Status.FAILED,
-)
-
-
-class SpecInvalid(Exception):
-    """The spec has blocking errors: a list of {code, field, message} dicts."""
-
-    def __init__(self, errors):
-        super().__init__("; ".join(e.get("message", "") for e in errors))
-        self.errors = errors
-
-
-class DeploymentConflict(Exception):
-    """Someone else changed the deployment's status first; reload and try again."""
 
 
 def _permission_check(user, team, message):
@@ -48,17 +38,18 @@ def _permission_check(user, team, message):
         raise PermissionDenied(message)
 
 
-def _error(code, field, message):
-    return {"code": code, "field": field, "message": message}
-
-
 def deployment_transition(*, deployment, expected, new, actor=None, message="", kind=Event.Kind.STATUS,
                           data=None, **fields):
-    """Compare-and-set the status from `expected` (one status or several) to `new`, plus an Event row.
+    """Compare-and-set the status from `expected` (one status or several) to `new`, plus an audit event.
 
-    Returns False (and writes nothing) when the status was no longer as expected.
+    Returns False (and writes nothing) when the status was no longer as expected. A move the
+    transition table does not allow for this actor is a programming error (ValueError).
     """
     expected = (expected,) if isinstance(expected, str) else tuple(expected)
+    by = actor_kind(actor)
+    refused = [s for s in expected if s != new and not transition_allowed(s, new, by=by)]
+    if refused:
+        raise ValueError(f"{by} may not move a deployment from {', '.join(refused)} to {new}")
     now = timezone.now()
     values = {"status": new, "updated_at": now, **fields}
     # One CAS per expected status, so the event records exactly which one we left.
@@ -69,61 +60,21 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
         return False
     for name, value in values.items():
         setattr(deployment, name, value)
-    Event.objects.create(
-        deployment=deployment, team_id=deployment.team_id, kind=kind, actor=actor,
-        from_status=from_status, to_status=new, message=message, data=data or {},
-    )
+    event_record(deployment=deployment, kind=kind, actor=actor, from_status=from_status, to_status=new,
+                 message=message, data=data)
     return True
 
 
-def _event_add(deployment, kind, message, *, actor=None, data=None):
-    return Event.objects.create(
-        deployment=deployment, team_id=deployment.team_id, kind=kind, actor=actor,
-        from_status=deployment.status, to_status=deployment.status, message=message, data=data or {},
-    )
-
-
-def _enqueue(task_name, *args):
-    """Publish a task; a broker outage is logged, not raised (reconcile picks the work up later)."""
-    from .. import tasks
-
-    try:
-        getattr(tasks, task_name).delay(*args)
-    except Exception as exc:  # kombu raises several types when Redis is unreachable
-        log.warning("could not queue %s%r (%s); the reconcile task will retry", task_name, args, exc)
-
-
-def task_enqueue_on_commit(task_name, *args):
-    """Queue a task once the surrounding transaction commits, so the worker sees the rows."""
-    transaction.on_commit(partial(_enqueue, task_name, *args))
-
-
-def _manifests_render(spec, number):
-    from ..manifests import manifests_render
-
-    return manifests_render(spec, revision=number)
-
-
-def _validate(*, user, spec, deployment=None):
-    """(completed spec, target, over-quota reason or "") or SpecInvalid."""
-    from .preview import deployment_preview
-
-    preview = deployment_preview(spec=spec, user=user)
-    errors = list(preview.get("errors") or [])
-    blocking = [e for e in errors if e.get("code") != OVER_QUOTA]
-    if blocking:
-        raise SpecInvalid(blocking)
-    over = [e for e in errors if e.get("code") == OVER_QUOTA]
-    completed = preview["spec"]
-    if over and deployment is not None:
-        # The preview counts the deployment's own current usage; recheck without it.
-        from ..quota import quota_check
-
-        team = deployment.team
-        issue = quota_check(team=team, spec=completed, cost=preview.get("cost"), exclude_deployment=deployment)
-        over = [issue.as_dict()] if issue is not None else []
-    reason = " ".join(e.get("message", "") for e in over)
-    return completed, preview.get("target"), reason
+def _validated(*, user, spec, revision, team=None, exclude_deployment=None):
+    """(completed spec, manifests rendered once, over-quota reason or "") or SpecInvalid."""
+    catalog, teams = spec_facts(user)
+    completed, errors, warnings, extras = spec_preview(spec, catalog=catalog, teams=teams, revision=revision)
+    if errors:
+        raise SpecInvalid(preview_document(completed, errors, warnings, extras)["errors"])
+    if team is None:
+        team = Team.objects.get(slug=completed["team"])
+    over = quota_check(team=team, spec=completed, cost=extras["cost"], exclude_deployment=exclude_deployment)
+    return completed, team, extras["manifests"], over.message if over else ""
 
 
 def _target_of(spec, target):
@@ -134,7 +85,7 @@ def _target_of(spec, target):
     return spec.get("target") or Target.KNATIVE
 
 
-def deployment_fields_from_spec(spec, target):
+def deployment_fields_from_spec(spec, target=None):
     """The Deployment columns copied from a completed spec (for lists and filters)."""
     compute = spec.get("compute") or {}
     return {
@@ -146,23 +97,24 @@ def deployment_fields_from_spec(spec, target):
     }
 
 
+def _idempotent_known(user, key):
+    known = IdempotencyKey.objects.filter(user=user, key=key).select_related("deployment").first()
+    return known.deployment if known else None
+
+
 def deployment_create(*, user, spec, idempotency_key=None):
-    """Validate, store (Deployment + Revision 1 + Event) and queue the push after commit."""
+    """Validate, store (Deployment + Revision 1 + event) and queue the push after commit."""
     idempotency_key = idempotency_key if user is not None else None
-    if idempotency_key:
-        known = IdempotencyKey.objects.filter(user=user, key=idempotency_key).select_related("deployment").first()
-        if known:
-            return known.deployment
-    completed, target, over_quota_reason = _validate(user=user, spec=spec)
-    team = Team.objects.get(slug=completed["team"])
+    if idempotency_key and (known := _idempotent_known(user, idempotency_key)):
+        return known
+    completed, team, manifests, over_quota_reason = _validated(user=user, spec=spec, revision=1)
     _permission_check(user, team, "Your role in this team cannot deploy (ask an owner for the deployer role).")
     status = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
-    manifests = _manifests_render(completed, 1)
     try:
         with transaction.atomic():
             deployment = Deployment.objects.create(
                 team=team, name=completed["name"], status=status, created_by=user,
-                approval_reason=over_quota_reason, **deployment_fields_from_spec(completed, target),
+                approval_reason=over_quota_reason, **deployment_fields_from_spec(completed),
             )
             revision = Revision.objects.create(
                 deployment=deployment, number=1, spec=completed, manifests=manifests, created_by=user
@@ -170,21 +122,17 @@ def deployment_create(*, user, spec, idempotency_key=None):
             deployment.current_revision = revision
             deployment.save(update_fields=["current_revision"])
             message = "Created; waiting for platform staff approval" if over_quota_reason else "Created and queued"
-            Event.objects.create(
-                deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user,
-                to_status=status, message=message, data={"revision": 1},
-            )
+            event_record(deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user, from_status="",
+                         to_status=status, message=message, data={"revision": 1})
             if idempotency_key:
                 IdempotencyKey.objects.create(user=user, key=idempotency_key, deployment=deployment)
             if status == Status.QUEUED:
-                task_enqueue_on_commit("push_deployment", deployment.pk, 1)
+                push_dispatch(deployment_id=deployment.pk, revision=1)
     except IntegrityError:
-        if idempotency_key:
-            known = IdempotencyKey.objects.filter(user=user, key=idempotency_key).select_related("deployment").first()
-            if known:  # the same request raced itself
-                return known.deployment
-        raise SpecInvalid([_error("name_taken", "name", f"Team {team.slug} already has a deployment named "
-                                  f"{completed['name']!r}; pick another name or change that one.")]) from None
+        if idempotency_key and (known := _idempotent_known(user, idempotency_key)):
+            return known  # the same request raced itself
+        raise SpecInvalid([Issue("name_taken", "name", f"Team {team.slug} already has a deployment named "
+                                 f"{completed['name']!r}; pick another name or change that one.").as_dict()]) from None
     return deployment
 
 
@@ -195,23 +143,25 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
         raise DeploymentConflict(f"A deployment that is {deployment.get_status_display().lower()} cannot change.")
     # Name and team identify the objects in the cluster: they never change.
     spec = {**spec, "name": deployment.name, "team": deployment.team.slug}
-    completed, target, over_quota_reason = _validate(user=user, spec=spec, deployment=deployment)
-    with transaction.atomic():
-        number = (deployment.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-        revision = Revision.objects.create(
-            deployment=deployment, number=number, spec=completed,
-            manifests=_manifests_render(completed, number), created_by=user, note=note,
-        )
-        new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
-        moved = deployment_transition(
-            deployment=deployment, expected=deployment.status, new=new, actor=user, kind=kind,
-            message=message, data={"revision": number}, current_revision=revision,
-            approval_reason=over_quota_reason, status_message="", **deployment_fields_from_spec(completed, target),
-        )
-        if not moved:
-            raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
-        if new == Status.QUEUED:
-            task_enqueue_on_commit("push_deployment", deployment.pk, number)
+    number = (deployment.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
+    completed, _team, manifests, over_quota_reason = _validated(
+        user=user, spec=spec, revision=number, team=deployment.team, exclude_deployment=deployment)
+    new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
+    try:
+        with transaction.atomic():
+            revision = Revision.objects.create(deployment=deployment, number=number, spec=completed,
+                                               manifests=manifests, created_by=user, note=note)
+            moved = deployment_transition(
+                deployment=deployment, expected=deployment.status, new=new, actor=user, kind=kind,
+                message=message, data={"revision": number}, current_revision=revision,
+                approval_reason=over_quota_reason, status_message="", **deployment_fields_from_spec(completed),
+            )
+            if not moved:
+                raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
+            if new == Status.QUEUED:
+                push_dispatch(deployment_id=deployment.pk, revision=number)
+    except IntegrityError:  # another change took this revision number first
+        raise DeploymentConflict("The deployment changed meanwhile; reload and try again.") from None
     return deployment
 
 
@@ -223,7 +173,8 @@ def deployment_update(*, user, deployment, spec):
 def deployment_rollback(*, user, deployment, revision_number):
     old = deployment.revisions.filter(number=revision_number).first()
     if old is None:
-        raise SpecInvalid([_error("unknown_revision", "revision", f"Revision {revision_number} does not exist.")])
+        raise SpecInvalid([Issue("unknown_revision", "revision", f"Revision {revision_number} does not exist.")
+                           .as_dict()])
     return _revision_add(user=user, deployment=deployment, spec=old.spec, kind=Event.Kind.ROLLBACK,
                          message=f"Rolled back to revision {revision_number}", note=f"rollback to r{revision_number}")
 
@@ -236,117 +187,26 @@ def deployment_teardown(*, user, deployment):
         if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.DELETING,
                                      actor=user, kind=Event.Kind.TEARDOWN, message="Tear down requested"):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
-        task_enqueue_on_commit("teardown_deployment", deployment.pk)
+        teardown_dispatch(deployment_id=deployment.pk)
     return deployment
 
 
 def deployment_repush(*, user, deployment):
     """Push the current revision again (after a failure, or to undo a change made in the cluster)."""
     _permission_check(user, deployment.team, "Your role in this team cannot push deployments.")
-    allowed = (Status.QUEUED, Status.APPLYING, Status.RUNNING, Status.SCALED_TO_ZERO, Status.FAILED)
-    if deployment.status not in allowed:
+    if deployment.status not in PUSHABLE:
         raise DeploymentConflict(f"A deployment that is {deployment.get_status_display().lower()} cannot be pushed.")
     with transaction.atomic():
         if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.QUEUED,
                                      actor=user, kind=Event.Kind.PUSH, message="Push requested",
                                      status_message=""):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
-        task_enqueue_on_commit("push_deployment", deployment.pk, deployment.current_revision.number)
+        push_dispatch(deployment_id=deployment.pk, revision=deployment.current_revision.number)
     return deployment
 
 
 def deployment_resync(*, user=None, deployment):
     """Ask for a status sync now instead of at the next beat."""
-    _event_add(deployment, Event.Kind.SYNC, "Status refresh requested", actor=user)
-    task_enqueue_on_commit("sync_status")
+    event_record(deployment=deployment, kind=Event.Kind.SYNC, message="Status refresh requested", actor=user)
+    sync_dispatch()
     return deployment
-
-
-def _with_namespace(objects, namespace):
-    out = []
-    for obj in objects:
-        meta = dict(obj.get("metadata") or {})
-        if obj.get("kind") != "Namespace" and not meta.get("namespace"):
-            meta["namespace"] = namespace
-        out.append({**obj, "metadata": meta})
-    return out
-
-
-def revision_manifests(deployment, revision):
-    """The objects of a revision, rendered now if the stored copy is empty."""
-    manifests = revision.manifests or _manifests_render(revision.spec, revision.number)
-    return _with_namespace(manifests, deployment.namespace)
-
-
-def deployment_push(*, deployment_id, revision):
-    """Apply a revision to the cluster (called by the push task). ClusterError propagates to the task.
-
-    Returns False when there was nothing to do: the deployment moved on (newer revision,
-    torn down, already applied) before this message was handled.
-    """
-    deployment = Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id).first()
-    if deployment is None or deployment.current_revision is None:
-        return False
-    if revision < deployment.current_revision.number:
-        log.info("push of %s r%s skipped: superseded by r%s", deployment, revision, deployment.current_revision.number)
-        return False
-    if deployment.status not in (Status.QUEUED, Status.APPLYING):
-        log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
-        return False
-    rev = deployment.revisions.get(number=revision)
-    if deployment.status == Status.QUEUED:
-        deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
-                              message=f"Applying revision {revision}")
-    Deployment.objects.filter(pk=deployment.pk).update(
-        push_attempts=deployment.push_attempts + 1, last_pushed_at=timezone.now()
-    )
-    objects = revision_manifests(deployment, rev)
-    cluster.namespace_ensure(deployment.namespace, {cluster.TEAM_LABEL: deployment.team.slug})
-    cluster.objects_apply(objects)
-    Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
-                                                       updated_at=timezone.now())
-    _event_add(deployment, Event.Kind.PUSH, f"Applied revision {revision} ({len(objects)} objects)",
-               data={"revision": revision, "objects": [cluster.object_describe(o) for o in objects]})
-    return True
-
-
-def deployment_push_failed(*, deployment_id, revision, message):
-    """A push gave up: the deployment is failed with a message the user can act on."""
-    deployment = Deployment.objects.filter(pk=deployment_id).select_related("current_revision").first()
-    if deployment is None or (deployment.current_revision and revision < deployment.current_revision.number):
-        return False
-    return deployment_transition(
-        deployment=deployment, expected=(Status.APPLYING, Status.QUEUED), new=Status.FAILED,
-        message=f"Push of revision {revision} failed: {message}", status_message=message,
-        data={"revision": revision},
-    )
-
-
-def deployment_objects(deployment):
-    """Every object any revision rendered (a target change leaves the old kind behind), de-duplicated."""
-    seen, objects = set(), []
-    for rev in deployment.revisions.order_by("-number"):
-        for obj in revision_manifests(deployment, rev):
-            meta = obj["metadata"]
-            key = (obj.get("apiVersion"), obj.get("kind"), meta.get("namespace"), meta.get("name"))
-            if key not in seen:
-                seen.add(key)
-                objects.append(obj)
-    return objects
-
-
-def deployment_teardown_run(*, deployment_id):
-    """Delete the deployment's objects (foreground); deleted once they are all gone, else sync finishes it."""
-    deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()
-    if deployment is None or deployment.status != Status.DELETING:
-        return False
-    objects = deployment_objects(deployment)
-    cluster.objects_delete(objects, propagation="Foreground")
-    remaining = [obj for obj in objects if cluster.object_get(obj) is not None]
-    if remaining:
-        return False
-    return deployment_transition(
-        deployment=deployment, expected=Status.DELETING, new=Status.DELETED, kind=Event.Kind.TEARDOWN,
-        message=f"Removed {len(objects)} objects from the cluster",
-        ready_pods=0, total_pods=0, gpus_in_use=0, url="",
-    )

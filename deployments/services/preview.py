@@ -1,82 +1,34 @@
-"""The dry run behind the wizard's last step and POST /api/v1/deployments/preview/: nothing is stored."""
+"""The dry run behind the wizard's last step and POST /api/v1/deployments/preview/: nothing is stored.
 
+specs.preview does the pure work; this adds what needs the database: the catalog snapshot, the
+teams the user may deploy to, and the team's quota and budget (over_quota).
+"""
+
+from catalog.selectors import catalog_snapshot
 from teams.models import Team
+from teams.selectors import team_slugs_for_user
 
-from ..manifests import manifests_render
-from ..quota import quota_check
-from ..recommend import catalog_snapshot, cold_start_seconds, cost_estimate, spec_advice, spec_complete
-from ..specs import Issue, spec_validate
+from specs.preview import preview_document, spec_preview
+
+from .quota import quota_check
 
 
-def deployment_preview(*, spec, user=None):
-    """{spec, target, manifests, warnings, errors, cost, checklist, explanations, cold_start}, all JSON-ready."""
-    catalog = catalog_snapshot()
-    first = spec_validate(spec, user=user, catalog=catalog)
-    errors, warnings = list(first.errors), list(first.warnings)
-    completed, explanations, manifests, cost, cold_start = first.spec, [], [], None, None
+def spec_facts(user):
+    """(catalog snapshot, team slugs) that the pure spec code takes: read once per request."""
+    return catalog_snapshot(), team_slugs_for_user(user)
+
+
+def deployment_preview(*, spec, user=None, facts=None, exclude_deployment=None):
+    """{spec, target, manifests, warnings, errors, cost, checklist, explanations, cold_start}, all JSON-ready.
+
+    `exclude_deployment`: a change of that deployment; its own current usage does not count against the quota.
+    """
+    catalog, teams = facts or spec_facts(user)
+    completed, errors, warnings, extras = spec_preview(spec, catalog=catalog, teams=teams)
     if not errors:
-        completed, notes = spec_complete(first.spec, catalog=catalog)
-        errors += [Issue(n["error"], n["field"], n["reason"]) for n in notes if "error" in n]
-        explanations = [n for n in notes if "error" not in n]
-    if not errors:
-        # Second pass: the recommended values are checked like the user's own.
-        second = spec_validate(completed, user=user, catalog=catalog)
-        errors += second.errors
-        warnings += [w for w in second.warnings if w not in warnings]
-    if not errors:
-        warnings += [Issue(**a) for a in spec_advice(completed, catalog)]
-        cost = cost_estimate(completed, catalog=catalog)
-        low, high = cold_start_seconds(completed, catalog)
-        cold_start = {"min_seconds": low, "max_seconds": high}
-        manifests = manifests_render(completed)
         team = Team.objects.filter(slug=completed["team"]).first()
-        over = quota_check(team=team, spec=completed, cost=cost) if team else None
+        over = quota_check(team=team, spec=completed, cost=extras["cost"],
+                           exclude_deployment=exclude_deployment) if team else None
         if over:
             errors.append(over)
-    return {
-        "spec": completed,
-        "target": completed.get("target"),
-        "manifests": manifests,
-        "warnings": [w.as_dict() for w in warnings],
-        "errors": [e.as_dict() for e in errors],
-        "cost": cost,
-        "cold_start": cold_start,
-        "explanations": explanations,
-        "checklist": checklist_build(completed, errors, warnings),
-    }
-
-
-def checklist_build(spec, errors, warnings):
-    """The seed document's questions with the answer for this spec (SPEC.md, 'the checklist')."""
-    flagged = {i.code for i in errors} | {i.code for i in warnings}
-    online = spec.get("workload") == "online"
-    scaling = spec.get("scaling") or {}
-    storage_tier = (spec.get("storage") or {}).get("tier")
-    items = [
-        ("request_queue", "Request queue in front of the service?",
-         "Probably not: rely on autoscaling.", "request_queue_discouraged"),
-        ("bin_packing", "Several models on one GPU, or swapping models?",
-         "Never: pick the right GPU and autoscale.", "bin_packing"),
-        ("region", "Data centre closest to users?",
-         "Not necessarily: generation time dwarfs network latency; pick the region with the right GPUs.",
-         "region_by_proximity"),
-        ("storage", "Which storage?",
-         f"{storage_tier or 'chosen by model size'}; Tensorizer for fast loads.", "use_tensorizer"),
-        ("workload", "Online or batch?",
-         "Knative or KServe for request/response." if online else "An Argo Workflow for batch work.", None),
-    ]
-    if online:
-        items += [
-            ("latency", "How much p95 latency is acceptable?",
-             f"{scaling.get('latency_tolerance', 'moderate')}: target utilization "
-             f"{scaling.get('target_utilization_percent', '—')} %.", None),
-            ("scale_to_zero", "Scale to zero?",
-             f"Yes, after {scaling.get('scale_to_zero_retention', '30m')} idle." if scaling.get("min_replicas") == 0
-             else f"No: {scaling.get('min_replicas')} replica(s) stay warm.", None),
-        ]
-    error_codes = {i.code for i in errors}
-    return [
-        {"key": key, "question": question, "answer": answer,
-         "status": "error" if code in error_codes else ("warning" if code in flagged else "ok")}
-        for key, question, answer, code in items
-    ]
+    return preview_document(completed, errors, warnings, extras)

@@ -3,8 +3,8 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
-from ..models import Status
-from ..selectors import teams_for_user
+from specs.vocabulary import Status
+from teams.selectors import teams_for_user
 from ..selectors_dashboard import dashboard_read
 
 # htmx stops polling when a poll answers 286.

@@ -5,15 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from .. import cluster, spend, spend_ledger
-from ..models import Status, Target
-from ..selectors import deployment_get_for_user, user_can_deploy
-from ..selectors_dashboard import (
-    RANGES, deployment_chart, deployment_events, deployment_manifests_yaml, deployment_revisions,
-    scale_to_zero_state,
+import clusters
+from specs.vocabulary import Status
+from teams.selectors import user_can_deploy
+
+from ..selectors import deployment_get_for_user
+from ..selectors_detail import (
+    RANGES, deployment_chart, deployment_events, deployment_ledger, deployment_live_read, deployment_manifests_yaml,
+    deployment_revisions,
 )
 from ..services import lifecycle
 
@@ -21,28 +22,10 @@ STOP_POLLING = 286
 PARTS = ("live", "chart", "k8s")
 
 
-def _live_context(deployment):
-    spec = deployment.current_revision.spec if deployment.current_revision_id else {}
-    scaling = (spec or {}).get("scaling") or {}
-    state, left = scale_to_zero_state(
-        deployment, retention_seconds=spend.retention_seconds(scaling.get("scale_to_zero_retention")),
-        min_replicas=scaling.get("min_replicas") or 0, now=timezone.now(),
-    )
-    context = {"d": deployment, "stz_state": state, "warm_left": left,
-               "summary": spend.deployment_spend_summary(deployment=deployment)}
-    if deployment.target == Target.ARGO:
-        context["run_cost"] = spend_ledger.batch_run_cost(deployment=deployment)
-        end = deployment.run_finished_at or timezone.now()
-        context["run_duration"] = end - deployment.run_started_at if deployment.run_started_at else None
-        total = deployment.shards_total or 0
-        context["shard_percent"] = int(deployment.shards_done * 100 / total) if total else 0
-    return context
-
-
 def _k8s_events(deployment):
     try:
-        events = cluster.events_list(deployment.namespace, deployment.name)
-    except cluster.ClusterError as exc:
+        events = clusters.events_list(deployment.namespace, deployment.name)
+    except clusters.ClusterError as exc:
         return [], f"Kubernetes events are not available right now: {exc.message}"
     return [
         {"at": ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("firstTimestamp") or "",
@@ -60,7 +43,7 @@ def deployment_detail(request, pk):
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else "1h"
     template = "deployments/detail.html"
     if part == "live":
-        response = render(request, f"{template}#live", _live_context(deployment))
+        response = render(request, f"{template}#live", deployment_live_read(deployment))
         if deployment.is_final:
             response.status_code = STOP_POLLING
         return response
@@ -71,11 +54,10 @@ def deployment_detail(request, pk):
         events, error = _k8s_events(deployment)
         return render(request, f"{template}#k8s", {"d": deployment, "k8s_events": events, "k8s_error": error})
     context = {
-        "nav": "dashboard", **_live_context(deployment), "can_deploy": user_can_deploy(request.user, deployment.team),
+        "nav": "dashboard", **deployment_live_read(deployment), "can_deploy": user_can_deploy(request.user, deployment.team),
         "events": deployment_events(deployment), "revisions": deployment_revisions(deployment),
         "manifests_yaml": deployment_manifests_yaml(deployment), "chart": deployment_chart(deployment, range_key),
-        "ranges": RANGES, "ledger": None if deployment.target == Target.ARGO
-        else spend_ledger.scale_to_zero_ledger(deployment=deployment),
+        "ranges": RANGES, "ledger": deployment_ledger(deployment),
         "can_teardown": deployment.status not in (Status.DELETING, Status.DELETED),
     }
     return render(request, template, context)

@@ -13,10 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from specs.recommend import TARGET_UTILIZATION
+from teams.selectors import teams_deployable_for_user
+
 from ..forms import STEP_TITLES, form_class_for, name_of
-from ..recommend import TARGET_UTILIZATION
 from ..selectors import deployment_get_for_user
-from ..selectors_drafts import draft_get_for_user, gpu_fits_for_spec, teams_deployable_for_user
+from ..selectors_drafts import draft_get_for_user, gpu_fits_for_spec
 from ..services.drafts import (
     REVIEW_STEP,
     STEPS,

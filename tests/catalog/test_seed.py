@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import GpuClass, Region, StorageTier
-from catalog.selectors import gpu_price_at
+from catalog.pricebook import gpu_price_at
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from deployments.models import DailySpend, Event, Revision, Status, StatusSample, Target, Workload
-from deployments.recommend import spec_complete
+from spend.models import DailySpend, StatusSample
+from audit.models import Event
+from deployments.models import Revision
+from specs.vocabulary import Status, Target, Workload
+from tests.spec_helpers import complete
 from tests.factories import DeploymentFactory, batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def dep(team, owner):
     d = DeploymentFactory(team=team, name="llama-chat", created_by=owner, url="https://llama-chat.nlp.example",
                           ready_pods=1, total_pods=2, gpus_in_use=2, gpus_per_replica=1,
-                          revision=spec_complete(online_spec(name="llama-chat"))[0])
+                          revision=complete(online_spec(name="llama-chat"))[0])
     Event.objects.create(deployment=d, team=team, kind=Event.Kind.CREATED, actor=owner, message="Deployment created")
     return d
 

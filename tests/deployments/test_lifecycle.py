@@ -3,21 +3,26 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from deployments.models import Deployment, Event, Revision, Status
-from deployments.services import lifecycle
+from deployments.models import Deployment, Revision
+from audit.models import Event
+from specs.vocabulary import Status
+from deployments.services import lifecycle, push
 from tests.factories import online_spec
 
-from .cluster_helpers import KSVC, deployment_pushed
+from tests.cluster_helpers import KSVC, deployment_pushed
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
 
 
-def queued_tasks(callbacks):
-    """The task names and arguments the on-commit callbacks would publish."""
-    return [(cb.args[0], cb.args[1:]) for cb in callbacks]
+def queued_tasks(callbacks, dispatched):
+    """The task names and arguments published once the on-commit callbacks run (and not before)."""
+    assert dispatched.sent == [], "work was queued before the transaction committed"
+    for callback in callbacks:
+        callback()
+    return [(name.rsplit(".", 1)[-1], args) for name, args in dispatched.sent]
 
 
-def test_create_stores_revision_one_and_queues_the_push_after_commit(deployer, django_capture_on_commit_callbacks):
+def test_create_stores_revision_one_and_queues_the_push_after_commit(dispatched, deployer, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks() as callbacks:
         deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
     assert deployment.status == Status.QUEUED
@@ -27,7 +32,7 @@ def test_create_stores_revision_one_and_queues_the_push_after_commit(deployer, d
     assert revision.manifests[0]["metadata"]["annotations"]["gantry.io/revision"] == "1"
     event = deployment.events.get()
     assert (event.kind, event.actor, event.to_status) == (Event.Kind.CREATED, deployer, Status.QUEUED)
-    assert queued_tasks(callbacks) == [("push_deployment", (deployment.pk, 1))]
+    assert queued_tasks(callbacks, dispatched) == [("push_deployment", (deployment.pk, 1))]
 
 
 def test_an_invalid_spec_is_refused_with_its_errors_and_nothing_is_stored(deployer):
@@ -74,7 +79,7 @@ def test_transition_is_compare_and_set_with_one_event_per_change(deployer):
     ]
 
 
-def test_update_and_rollback_add_revisions_and_queue_them(deployer, django_capture_on_commit_callbacks):
+def test_update_and_rollback_add_revisions_and_queue_them(dispatched, deployer, django_capture_on_commit_callbacks):
     deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
     changed = online_spec(runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"})
     with django_capture_on_commit_callbacks() as callbacks:
@@ -86,7 +91,7 @@ def test_update_and_rollback_add_revisions_and_queue_them(deployer, django_captu
     assert images == ["ghcr.io/acme/llm-server:1.4", "ghcr.io/acme/llm-server:2.0", "ghcr.io/acme/llm-server:1.4"]
     deployment.refresh_from_db()
     assert deployment.current_revision.number == 3 and deployment.status == Status.QUEUED
-    assert queued_tasks(callbacks) == [("push_deployment", (deployment.pk, 2)), ("push_deployment", (deployment.pk, 3))]
+    assert queued_tasks(callbacks, dispatched) == [("push_deployment", (deployment.pk, 2)), ("push_deployment", (deployment.pk, 3))]
     kinds = set(deployment.events.values_list("kind", flat=True))
     assert {Event.Kind.CHANGED, Event.Kind.ROLLBACK} <= kinds
 
@@ -101,20 +106,20 @@ def test_push_applies_the_revision_and_a_stale_push_is_skipped(sandbox, sandbox_
     lifecycle.deployment_update(user=deployer, deployment=deployment, spec=online_spec(
         runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"}))
     sandbox.clear_log()
-    assert not lifecycle.deployment_push(deployment_id=deployment.pk, revision=1)
+    assert not push.deployment_push(deployment_id=deployment.pk, revision=1)
     assert sandbox.requests == []  # an old message for revision 1 never overwrites revision 2
 
 
-def test_teardown_removes_every_object_and_ends_deleted(sandbox, sandbox_kubeconfig, deployer,
+def test_teardown_removes_every_object_and_ends_deleted(dispatched, sandbox, sandbox_kubeconfig, deployer,
                                                          django_capture_on_commit_callbacks):
     deployment = deployment_pushed(deployer, name="llama-chat")
     sandbox.simulator.tick()
     with django_capture_on_commit_callbacks() as callbacks:
         lifecycle.deployment_teardown(user=deployer, deployment=deployment)
-    assert queued_tasks(callbacks) == [("teardown_deployment", (deployment.pk,))]
+    assert queued_tasks(callbacks, dispatched) == [("teardown_deployment", (deployment.pk,))]
     assert Deployment.objects.get(pk=deployment.pk).status == Status.DELETING
 
-    assert lifecycle.deployment_teardown_run(deployment_id=deployment.pk)
+    assert push.deployment_teardown_run(deployment_id=deployment.pk)
     deployment.refresh_from_db()
     assert deployment.status == Status.DELETED
     assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
@@ -122,3 +127,18 @@ def test_teardown_removes_every_object_and_ends_deleted(sandbox, sandbox_kubecon
     assert list(deployment.events.filter(kind=Event.Kind.TEARDOWN).values_list("to_status", flat=True)) == [
         "deleted", "deleting"
     ]
+
+
+def test_a_create_renders_once_and_reads_the_team_once(deployer):
+    from unittest import mock
+
+    from specs import preview
+    from teams.models import Team
+
+    with mock.patch.object(preview, "manifests_render", wraps=preview.manifests_render) as render, \
+            mock.patch.object(Team.objects, "get", wraps=Team.objects.get) as team_get:
+        deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    assert render.call_count == 1
+    assert team_get.call_count == 1
+    # What was rendered for the preview is what is stored, for revision 1.
+    assert deployment.current_revision.manifests[0]["metadata"]["annotations"]["gantry.io/revision"] == "1"

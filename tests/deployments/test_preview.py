@@ -160,7 +160,7 @@ def test_budget_check_counts_what_was_already_spent_this_month(owner, team):
     """$1,124.20 a month fits a $2,000 budget, but not once $1,000 of it is spent."""
     from django.utils import timezone
 
-    from deployments.models import DailySpend
+    from spend.models import DailySpend
     from tests.factories import DeploymentFactory
 
     team.monthly_budget_usd = 2000

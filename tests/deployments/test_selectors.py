@@ -5,6 +5,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 
 from deployments import selectors
+from teams import selectors as team_selectors
 from teams.models import Role
 from tests.factories import DeploymentFactory
 
@@ -40,15 +41,15 @@ def test_member_gets_their_deployment_and_garbage_ids_are_404(ours, viewer):
 def test_staff_see_every_team_and_deployment(ours, theirs, staff):
     assert set(selectors.deployments_for_user(staff)) == {ours, theirs}
     assert selectors.deployment_get_for_user(staff, theirs.pk) == theirs
-    assert {t.slug for t in selectors.teams_for_user(staff)} == {"nlp", "vision"}
+    assert {t.slug for t in team_selectors.teams_for_user(staff)} == {"nlp", "vision"}
 
 
 def test_roles_decide_who_may_deploy(team, owner, deployer, viewer, outsider, staff):
-    assert [t.slug for t in selectors.teams_for_user(viewer)] == ["nlp"]
-    assert selectors.user_role(viewer, team) == Role.VIEWER
-    assert selectors.user_role(outsider, team) is None
-    assert selectors.user_can_deploy(owner, team)
-    assert selectors.user_can_deploy(deployer, team)
-    assert not selectors.user_can_deploy(viewer, team)
-    assert not selectors.user_can_deploy(outsider, team)
-    assert selectors.user_can_deploy(staff, team)
+    assert [t.slug for t in team_selectors.teams_for_user(viewer)] == ["nlp"]
+    assert team_selectors.user_role(viewer, team) == Role.VIEWER
+    assert team_selectors.user_role(outsider, team) is None
+    assert team_selectors.user_can_deploy(owner, team)
+    assert team_selectors.user_can_deploy(deployer, team)
+    assert not team_selectors.user_can_deploy(viewer, team)
+    assert not team_selectors.user_can_deploy(outsider, team)
+    assert team_selectors.user_can_deploy(staff, team)

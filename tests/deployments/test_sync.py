@@ -7,13 +7,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from deployments import cluster
-from deployments.models import Deployment, Event, StatusSample, Status
-from deployments.services import lifecycle
-from deployments.services.sync import reconcile, status_sync
+import clusters as cluster
+from deployments.models import Deployment
+from audit.models import Event
+from spend.models import StatusSample
+from specs.vocabulary import Status
+from deployments.services import lifecycle, push
+from deployments.services.reconcile import reconcile
+from deployments.services.sync import status_sync
 from tests.factories import online_spec
 
-from .cluster_helpers import KSVC, WORKFLOWS, deployment_pushed
+from tests.cluster_helpers import KSVC, WORKFLOWS, deployment_pushed
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db]
 
@@ -163,17 +167,17 @@ def test_a_deployment_being_deleted_ends_deleted_once_its_objects_are_gone(sandb
     assert d.status == Status.DELETED
 
 
-def test_reconcile_requeues_a_push_that_never_ran(sandbox, sandbox_kubeconfig, deployer, settings,
+def test_reconcile_requeues_a_push_that_never_ran(sandbox, sandbox_kubeconfig, deployer, settings, dispatched,
                                                   django_capture_on_commit_callbacks):
     settings.STUCK_AFTER_SECONDS = 30
     d = lifecycle.deployment_create(user=deployer, spec=online_spec())
     fresh = lifecycle.deployment_create(user=deployer, spec=online_spec(name="fresh"))
     Deployment.objects.filter(pk=d.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
 
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         assert reconcile()["requeued"] == 1
         assert reconcile()["requeued"] == 0  # not queued twice
-    assert [(cb.args[0], cb.args[1:]) for cb in callbacks] == [("push_deployment", (d.pk, 1))]
+    dispatched.push.assert_called_once_with(d.pk, 1)
     assert d.events.filter(kind=Event.Kind.PUSH, message__contains="re-queued").exists()
     assert not fresh.events.filter(kind=Event.Kind.PUSH).exists()
 
@@ -221,7 +225,7 @@ def test_a_change_being_pushed_is_not_reported_running_from_the_old_revision(san
     status_sync()
     assert Deployment.objects.get(pk=d.pk).status == Status.APPLYING
 
-    assert lifecycle.deployment_push(deployment_id=d.pk, revision=2)
+    assert push.deployment_push(deployment_id=d.pk, revision=2)
     simulate(sandbox)
     status_sync()
     d.refresh_from_db()

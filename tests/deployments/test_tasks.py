@@ -6,11 +6,13 @@ The worker subprocess version of the same story is in test_worker_e2e.py.
 import pytest
 
 from deployments import tasks
-from deployments.models import Deployment, Event, Revision, Status
+from deployments.models import Deployment, Revision
+from audit.models import Event
+from specs.vocabulary import Status
 from deployments.services import lifecycle
 from tests.factories import online_spec
 
-from .cluster_helpers import KSVC, requests_matching
+from tests.cluster_helpers import KSVC, requests_matching
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
 
@@ -84,3 +86,13 @@ def test_retry_delays_grow_exponentially_with_jitter(settings):
         assert all(2 ** attempt * 0.5 <= d <= 2 ** attempt for d in delays)
         assert len(delays) > 1  # jittered: failed pushes do not come back in lockstep
     assert tasks.retry_countdown(30) <= tasks.RETRY_CAP_SECONDS
+
+
+def test_every_name_dispatch_and_beat_use_is_a_registered_task(settings):
+    from deployments import dispatch
+    from portal.celery import app
+
+    names = {dispatch.PUSH, dispatch.TEARDOWN, dispatch.SYNC, dispatch.RECONCILE, dispatch.ROLLUP}
+    app.loader.import_default_modules()
+    assert names <= set(app.tasks)
+    assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= names

@@ -1,10 +1,10 @@
 """The wizard, step by step, through the Django test client (no JavaScript)."""
 
-from unittest import mock
 
 import pytest
 
-from deployments.models import Deployment, Draft, Status
+from deployments.models import Deployment, Draft
+from specs.vocabulary import Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(30)]
 
@@ -140,8 +140,8 @@ def test_review_shows_spec_cost_yaml_and_checklist(client_and_draft):
     assert b"serving.knative.dev/v1" in download.content
 
 
-@mock.patch("deployments.tasks.push_deployment.delay", autospec=True)
-def test_deploy_creates_the_deployment_and_queues_the_push(delay, client_and_draft, django_capture_on_commit_callbacks):
+def test_deploy_creates_the_deployment_and_queues_the_push(dispatched, client_and_draft, django_capture_on_commit_callbacks):
+    delay = dispatched.push
     client, draft = client_and_draft
     walk(client, draft, STEP1, STEP2, STEP3, STEP4, STEP5)
     with django_capture_on_commit_callbacks(execute=True):
@@ -192,8 +192,7 @@ def test_viewer_is_offered_no_team_and_cannot_deploy(login, viewer):
     assert not Deployment.objects.exists()
 
 
-@mock.patch("deployments.tasks.push_deployment.delay", autospec=True)
-def test_edit_creates_revision_2_and_shows_a_diff(delay, login, owner, django_capture_on_commit_callbacks):
+def test_edit_creates_revision_2_and_shows_a_diff(dispatched, login, owner, django_capture_on_commit_callbacks):
     from deployments.services.lifecycle import deployment_create
     from tests.factories import online_spec
 

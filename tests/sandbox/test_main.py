@@ -43,3 +43,27 @@ def test_python_m_sandbox_serves_and_stops_cleanly(tmp_path):
         output, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, output
     assert "sandbox stopped" in output
+
+
+@pytest.mark.timeout(30)
+def test_the_sandbox_refuses_to_start_without_the_crd_schemas(tmp_path):
+    # Accepting every custom resource unchecked would let Gantry's mistakes through to a real cluster.
+    proc = subprocess.run([sys.executable, "-m", "sandbox", "--port", str(_free_port()),
+                           "--kubeconfig", str(tmp_path / "kubeconfig")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=20,
+                          env={**os.environ, "CRDS_DIR": str(tmp_path / "nowhere")})
+    assert proc.returncode == 2
+    assert "CRDs are missing" in proc.stderr and "CRDS_DIR" in proc.stderr
+    assert not (tmp_path / "kubeconfig").exists()
+
+
+def test_validation_without_the_crds_fails_and_says_where_to_put_them(tmp_path, monkeypatch):
+    from sandbox import crdschema
+
+    monkeypatch.setenv("CRDS_DIR", str(tmp_path))
+    crdschema.load_schema.cache_clear()
+    try:
+        with pytest.raises(crdschema.CrdsMissing, match="shared/crds folder next to this checkout"):
+            crdschema.validate_object({"apiVersion": "serving.knative.dev/v1", "kind": "Service"})
+    finally:
+        crdschema.load_schema.cache_clear()

@@ -8,7 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_team_namespace_is_tenant_slug(team):
-    assert team.namespace == "tenant-nlp"
+    from deployments.models import Deployment
+
+    assert Deployment(team=team, name="x").namespace == "tenant-nlp"
 
 
 def test_roles_decide_who_may_deploy(owner, deployer, viewer, team):
@@ -32,17 +34,15 @@ def test_seed_demo_creates_login_and_is_idempotent(django_user_model):
     assert django_user_model.objects.get(username="admin").is_staff
 
 
-def test_seed_demo_creates_demo_deployments_once(django_user_model, django_capture_on_commit_callbacks):
-    from unittest import mock
-
+def test_seed_demo_creates_demo_deployments_once(dispatched, django_user_model, django_capture_on_commit_callbacks):
     from django.core.management import call_command
 
     from deployments.models import Deployment
 
-    with mock.patch("deployments.tasks.push_deployment.delay", autospec=True) as delay:
-        with django_capture_on_commit_callbacks(execute=True):
-            call_command("seed_demo")
+    delay = dispatched.push
+    with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo")
+    call_command("seed_demo")
     demo = Deployment.objects.filter(team__slug="demo")
     assert sorted(demo.values_list("name", flat=True)) == ["chat", "embeddings", "nightly-batch", "sentiment"]
     assert set(demo.values_list("status", flat=True)) == {"queued"}

@@ -1,0 +1,26 @@
+"""clusters: the only code that talks to Kubernetes.
+
+Owns the client (configuration only: a kubeconfig path or the in-cluster service account),
+Gantry's label keys and the namespace rule (labels.py), apply/read/list/delete (objects.py),
+what an object's status says (status.py) and the observation half of sync (observe.py).
+Every failure leaves as ClusterError(message, permanent). The names below are the app's API.
+"""
+
+from .client import ClusterError, NotFound, api_client
+from .labels import (
+    DEPLOYMENT_LABEL, IDLE_SINCE_ANNOTATION, MANAGED_SELECTOR, REVISION_ANNOTATION, TEAM_LABEL, namespace_for,
+)
+from .objects import (
+    ARGO, FIELD_MANAGER, KNATIVE, KSERVE, RESOURCES, TARGET_KINDS, cluster_ping, events_list, namespace_ensure,
+    object_apply, object_describe, object_get, objects_apply, objects_delete, objects_list, pods_list,
+)
+from .observe import Observation, live_objects, namespace_observe
+from .status import object_status, status_read
+
+__all__ = [
+    "ARGO", "DEPLOYMENT_LABEL", "FIELD_MANAGER", "IDLE_SINCE_ANNOTATION", "KNATIVE", "KSERVE", "MANAGED_SELECTOR",
+    "RESOURCES", "REVISION_ANNOTATION", "TARGET_KINDS", "TEAM_LABEL", "ClusterError", "NotFound", "Observation",
+    "api_client", "cluster_ping", "events_list", "live_objects", "namespace_ensure", "namespace_for",
+    "namespace_observe", "object_apply", "object_describe", "object_get", "object_status", "objects_apply",
+    "objects_delete", "objects_list", "pods_list", "status_read",
+]

@@ -1,0 +1,140 @@
+"""The connection to a Kubernetes API: configuration, one HTTP call, one error type.
+
+The client comes from configuration only: the kubeconfig at settings.KUBECONFIG
+(read at call time, so tests and `make run` point it at the sandbox), else the
+in-cluster service account, else "no cluster configured". Nothing patches it.
+
+Every failure leaves this module as ClusterError(message, permanent):
+permanent when retrying cannot help (400, 401, 403, 404 for a type the cluster
+does not serve, 409, 422 ...) carrying the API server's own message; transient
+for 429, 5xx, timeouts and dropped connections, which the push task retries.
+"""
+
+import json
+import logging
+import os
+import threading
+
+import urllib3
+from django.conf import settings
+from kubernetes import client as k8s_client
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config.config_exception import ConfigException
+
+log = logging.getLogger(__name__)
+
+_IN_CLUSTER_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+_PERMANENT_STATUSES = {400, 401, 403, 404, 405, 409, 410, 415, 422}
+
+
+class ClusterError(Exception):
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+class NotFound(ClusterError):
+    """404: the object (or its type) is not there. Callers that expect absence catch it."""
+
+    def __init__(self, message):
+        super().__init__(message, permanent=True)
+
+
+_clients = {}
+_clients_lock = threading.Lock()
+# A forked worker child must not share the parent's sockets: it builds its own client.
+os.register_at_fork(after_in_child=_clients.clear)
+
+
+def _configuration_new():
+    configuration = k8s_client.Configuration()
+    # urllib3 would otherwise retry silently (and twice for a GET): retries belong to the task.
+    configuration.retries = False
+    return configuration
+
+
+def api_client():
+    """The ApiClient for the configured cluster, cached per kubeconfig file (and its mtime)."""
+    path = settings.KUBECONFIG
+    context = getattr(settings, "KUBE_CONTEXT", "") or None
+    if path:
+        try:
+            key = (path, context, os.stat(path).st_mtime_ns)
+        except OSError as exc:
+            raise ClusterError(f"kubeconfig {path}: {exc.strerror}", permanent=True) from exc
+    elif os.path.exists(_IN_CLUSTER_TOKEN) and os.environ.get("KUBERNETES_SERVICE_HOST"):
+        key = ("in-cluster",)
+    else:
+        raise ClusterError("no cluster configured", permanent=True)
+    with _clients_lock:
+        cached = _clients.get(key)
+        if cached is not None:
+            return cached
+        configuration = _configuration_new()
+        try:
+            if path:
+                k8s_config.load_kube_config(
+                    config_file=path, context=context, client_configuration=configuration, persist_config=False
+                )
+            else:
+                k8s_config.load_incluster_config(client_configuration=configuration)
+        except (ConfigException, OSError, ValueError, TypeError) as exc:
+            raise ClusterError(f"cannot load cluster configuration: {exc}", permanent=True) from exc
+        configuration.retries = False
+        cached = k8s_client.ApiClient(configuration=configuration)
+        _clients[key] = cached
+        return cached
+
+
+def _server_message(exc):
+    """The API server's own message from a Status body, else the HTTP reason."""
+    try:
+        body = json.loads(exc.body or "")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return body["message"]
+    return f"HTTP {exc.status} {exc.reason or ''}".strip()
+
+
+def request(method, path, *, query=None, body=None, content_type=None, what=""):
+    """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404)."""
+    api = api_client()
+    headers = {"Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = content_type or "application/json"
+    prefix = f"{what}: " if what else ""
+    try:
+        request = api.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=list((query or {}).items()),
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
+        response = api.call_api(*request, _request_timeout=settings.KUBE_REQUEST_TIMEOUT)
+        data = response.read()
+        if not 200 <= response.status <= 299:
+            raise ApiException(
+                status=response.status, reason=response.reason, body=data.decode("utf-8", "replace")
+            )
+    except ApiException as exc:
+        if exc.status == 0:  # raised by the client itself (TLS trouble and the like)
+            raise ClusterError(f"{prefix}{exc.reason}", permanent=False) from exc
+        message = f"{prefix}{_server_message(exc)}"
+        if exc.status == 404:
+            raise NotFound(message) from exc
+        permanent = exc.status in _PERMANENT_STATUSES or (400 <= exc.status < 500 and exc.status != 429)
+        raise ClusterError(message, permanent=permanent) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        # Timeouts, refused or dropped connections: the API server may be back in a moment.
+        raise ClusterError(f"{prefix}cannot reach the Kubernetes API ({type(exc).__name__}: {exc})") from exc
+    if not data:
+        return {}
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ClusterError(f"{prefix}the Kubernetes API answered with something that is not JSON") from exc

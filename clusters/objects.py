@@ -1,0 +1,147 @@
+"""Apply, read, list and delete objects: every request Gantry sends to a cluster.
+
+Conflict policy for server-side apply: Gantry applies with field manager
+`gantry` and force=true. Gantry owns every field it renders and takes it back
+from any other manager (kubectl edits, other controllers); fields Gantry does
+not render (status, defaults, annotations added by controllers) stay theirs.
+"""
+
+from .client import ClusterError, NotFound, request
+from .labels import MANAGED_BY, MANAGED_BY_LABEL, MANAGED_SELECTOR
+
+FIELD_MANAGER = "gantry"
+APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
+
+# (apiVersion, kind) -> (plural, namespaced). Fixed, so a push needs no discovery round-trips.
+RESOURCES = {
+    ("v1", "Namespace"): ("namespaces", False),
+    ("v1", "Pod"): ("pods", True),
+    ("v1", "Event"): ("events", True),
+    ("v1", "Service"): ("services", True),
+    ("v1", "ConfigMap"): ("configmaps", True),
+    ("v1", "Secret"): ("secrets", True),
+    ("v1", "ServiceAccount"): ("serviceaccounts", True),
+    ("v1", "PersistentVolumeClaim"): ("persistentvolumeclaims", True),
+    ("apps/v1", "Deployment"): ("deployments", True),
+    ("serving.knative.dev/v1", "Service"): ("services", True),
+    ("serving.kserve.io/v1beta1", "InferenceService"): ("inferenceservices", True),
+    ("argoproj.io/v1alpha1", "Workflow"): ("workflows", True),
+}
+KNATIVE = ("serving.knative.dev/v1", "Service")
+KSERVE = ("serving.kserve.io/v1beta1", "InferenceService")
+ARGO = ("argoproj.io/v1alpha1", "Workflow")
+# Target (deployments.models.Target) -> the kind that carries its status.
+TARGET_KINDS = {"knative": KNATIVE, "kserve": KSERVE, "argo": ARGO}
+
+
+def _collection_path(api_version, kind, namespace=None):
+    plural, namespaced = RESOURCES.get((api_version, kind), (kind.lower() + "s", True))
+    root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    if namespaced:
+        if not namespace:
+            raise ClusterError(f"{kind} needs a namespace", permanent=True)
+        return f"{root}/namespaces/{namespace}/{plural}"
+    return f"{root}/{plural}"
+
+
+def _object_path(obj):
+    meta = obj.get("metadata") or {}
+    name = meta.get("name")
+    if not name or not obj.get("apiVersion") or not obj.get("kind"):
+        raise ClusterError("an object needs apiVersion, kind and metadata.name", permanent=True)
+    return f"{_collection_path(obj['apiVersion'], obj['kind'], meta.get('namespace'))}/{name}"
+
+
+def object_describe(obj):
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')} {meta.get('namespace', '') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
+
+
+def cluster_ping():
+    """The API server's version string; ClusterError when it cannot be reached."""
+    version = request("GET", "/version", what="version")
+    return version.get("gitVersion") or "unknown"
+
+
+def object_apply(obj):
+    """Server-side apply of one object (creates it when missing); returns the object as stored."""
+    return request(
+        "PATCH",
+        _object_path(obj),
+        query={"fieldManager": FIELD_MANAGER, "force": "true"},
+        body=obj,
+        content_type=APPLY_CONTENT_TYPE,
+        what=f"applying {object_describe(obj)}",
+    )
+
+
+def namespace_ensure(name, labels=None):
+    """Create the namespace if needed and make sure it carries Gantry's labels."""
+    obj = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY, **(labels or {})}},
+    }
+    return object_apply(obj)
+
+
+def objects_apply(objects):
+    """Apply every object in order; stops at the first error (a re-push resumes idempotently)."""
+    return [object_apply(obj) for obj in objects]
+
+
+def object_get(obj_ref):
+    """The live object for a reference (any dict with apiVersion, kind, metadata), or None if absent."""
+    try:
+        return request("GET", _object_path(obj_ref), what=f"reading {object_describe(obj_ref)}")
+    except NotFound:
+        return None
+
+
+def objects_delete(objects, propagation="Foreground"):
+    """Delete objects (in reverse order); an object already gone counts as deleted. Returns how many were there."""
+    existed = 0
+    options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
+    for obj in reversed(list(objects)):
+        try:
+            request(
+                "DELETE",
+                _object_path(obj),
+                query={"propagationPolicy": propagation},
+                body=options,
+                what=f"deleting {object_describe(obj)}",
+            )
+            existed += 1
+        except NotFound:
+            continue
+    return existed
+
+
+def objects_list(api_version, kind, namespace, *, label_selector=MANAGED_SELECTOR):
+    """Every object of a kind in a namespace (one call). A type the cluster does not serve raises NotFound."""
+    query = {"labelSelector": label_selector} if label_selector else {}
+    result = request(
+        "GET", _collection_path(api_version, kind, namespace), query=query, what=f"listing {kind} in {namespace}"
+    )
+    items = result.get("items") or []
+    for item in items:  # list items omit these; callers compare whole objects
+        item.setdefault("apiVersion", api_version)
+        item.setdefault("kind", kind)
+    return items
+
+
+def pods_list(namespace):
+    """Gantry's pods in a namespace, in one call; callers aggregate per deployment by label."""
+    return objects_list("v1", "Pod", namespace)
+
+
+def events_list(namespace, name):
+    """Kubernetes events about objects named `name` (the deployment's objects and its pods), newest last."""
+    # No field selector: pods are named "<name>-<suffix>", and field selectors only match exactly.
+    result = request("GET", _collection_path("v1", "Event", namespace), what=f"listing events in {namespace}")
+    events = []
+    for ev in result.get("items") or []:
+        involved = (ev.get("involvedObject") or {}).get("name", "")
+        if involved == name or involved.startswith(f"{name}-"):
+            events.append(ev)
+    return sorted(events, key=lambda ev: ev.get("lastTimestamp") or ev.get("eventTime") or "")

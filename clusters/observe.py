@@ -1,0 +1,103 @@
+"""The observation half of sync: what the cluster says about Gantry's deployments, namespace by namespace.
+
+One pods list and one list per kind in use: the API calls grow with namespaces, never with
+deployments. Pure reading; deciding what it means for a deployment's status is deployments/state.py.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, replace
+
+from .client import NotFound
+from .labels import DEPLOYMENT_LABEL
+from .objects import TARGET_KINDS, objects_list, pods_list
+from .status import status_read
+
+log = logging.getLogger(__name__)
+
+GPU_RESOURCE = "nvidia.com/gpu"
+
+
+@dataclass
+class Observation:
+    ready_pods: int = 0
+    total_pods: int = 0
+    gpus_in_use: int = 0
+    succeeded_pods: int = 0
+    failed_pods: int = 0
+    obj: dict | None = None  # the main object (Knative Service, InferenceService or Workflow), None: absent
+    status: dict | None = None  # status_read(obj)
+
+
+def _pod_gpus(pod):
+    total = 0
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        resources = container.get("resources") or {}
+        value = (resources.get("limits") or {}).get(GPU_RESOURCE) or (resources.get("requests") or {}).get(GPU_RESOURCE)
+        try:
+            total += int(value or 0)
+        except (TypeError, ValueError):
+            continue
+    return total
+
+
+def _pod_ready(pod):
+    conditions = (pod.get("status") or {}).get("conditions")
+    if not conditions:
+        return True  # a Running pod without conditions (as some simulators report it)
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def _pods_aggregate(pods):
+    """Pods per deployment name, counted in memory: {name: Observation}."""
+    out = defaultdict(Observation)
+    for pod in pods:
+        name = ((pod.get("metadata") or {}).get("labels") or {}).get(DEPLOYMENT_LABEL)
+        if not name:
+            continue
+        obs = out[name]
+        phase = (pod.get("status") or {}).get("phase")
+        if phase == "Succeeded":
+            obs.succeeded_pods += 1
+        elif phase == "Failed":
+            obs.failed_pods += 1
+        else:
+            obs.total_pods += 1
+            if phase == "Running":
+                # Only a scheduled, running pod holds its GPUs (and costs money).
+                obs.gpus_in_use += _pod_gpus(pod)
+                if _pod_ready(pod):
+                    obs.ready_pods += 1
+    return out
+
+
+def namespace_observe(namespace, targets):
+    """One pods list and one list per kind in use: {(target, name): Observation}. ClusterError propagates."""
+    pods = _pods_aggregate(pods_list(namespace))
+    observed = {}
+    for target in sorted(targets):
+        kind = TARGET_KINDS[target]
+        try:
+            items = objects_list(*kind, namespace)
+        except NotFound:
+            log.warning("the cluster does not serve %s/%s: is its CRD installed?", *kind)
+            items = []
+        for obj in items:
+            observed[(target, obj["metadata"]["name"])] = obj
+    result = defaultdict(Observation)
+    for name, obs in pods.items():
+        for target in targets:
+            result[(target, name)] = replace(obs)
+    for key, obj in observed.items():
+        obs = result[key]
+        obs.obj, obs.status = obj, status_read(obj)
+    return result
+
+
+def live_objects(namespace, targets):
+    """{(target, name): object} of the main object kinds in use in a namespace (one list per kind)."""
+    live = {}
+    for target in sorted(targets):
+        for obj in objects_list(*TARGET_KINDS[target], namespace):
+            live[(target, obj["metadata"]["name"])] = obj
+    return live

@@ -1,0 +1,13 @@
+"""What the lifecycle commands raise; the API and the pages turn them into one error shape."""
+
+
+class SpecInvalid(Exception):
+    """The spec has blocking errors: a list of {code, field, message} dicts."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(e.get("message", "") for e in errors))
+        self.errors = errors
+
+
+class DeploymentConflict(Exception):
+    """Someone else changed the deployment's status first; reload and try again."""

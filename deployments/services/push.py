@@ -1,0 +1,82 @@
+"""What the workers do with a deployment: push a revision to the cluster, record a failed push, tear down.
+
+Called by the thin tasks in deployments/tasks.py, which retry a transient ClusterError with
+backoff; a permanent one ends in `deployment_push_failed`.
+"""
+
+import logging
+
+from django.utils import timezone
+
+import clusters
+from audit.models import Event
+from audit.services import event_record
+from specs.vocabulary import Status
+
+from ..models import Deployment
+from .lifecycle import deployment_transition
+from .manifests import deployment_objects, revision_manifests
+
+log = logging.getLogger(__name__)
+
+
+def deployment_push(*, deployment_id, revision):
+    """Apply a revision to the cluster. ClusterError propagates to the task.
+
+    Returns False when there was nothing to do: the deployment moved on (newer revision,
+    torn down, already applied) before this message was handled.
+    """
+    deployment = Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id).first()
+    if deployment is None or deployment.current_revision is None:
+        return False
+    current = deployment.current_revision
+    if revision < current.number:
+        log.info("push of %s r%s skipped: superseded by r%s", deployment, revision, current.number)
+        return False
+    if deployment.status not in (Status.QUEUED, Status.APPLYING):
+        log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
+        return False
+    rev = current if current.number == revision else deployment.revisions.get(number=revision)
+    if deployment.status == Status.QUEUED:
+        deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
+                              message=f"Applying revision {revision}")
+    Deployment.objects.filter(pk=deployment.pk).update(
+        push_attempts=deployment.push_attempts + 1, last_pushed_at=timezone.now()
+    )
+    objects = revision_manifests(deployment, rev)
+    clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug})
+    clusters.objects_apply(objects)
+    Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
+                                                       updated_at=timezone.now())
+    event_record(deployment=deployment, kind=Event.Kind.PUSH, message=f"Applied revision {revision} ({len(objects)} objects)",
+                 data={"revision": revision, "objects": [clusters.object_describe(o) for o in objects]})
+    return True
+
+
+def deployment_push_failed(*, deployment_id, revision, message):
+    """A push gave up: the deployment is failed with a message the user can act on."""
+    deployment = Deployment.objects.filter(pk=deployment_id).select_related("current_revision").first()
+    if deployment is None or (deployment.current_revision and revision < deployment.current_revision.number):
+        return False
+    return deployment_transition(
+        deployment=deployment, expected=(Status.APPLYING, Status.QUEUED), new=Status.FAILED,
+        message=f"Push of revision {revision} failed: {message}", status_message=message,
+        data={"revision": revision},
+    )
+
+
+def deployment_teardown_run(*, deployment_id):
+    """Delete the deployment's objects (foreground); deleted once they are all gone, else sync finishes it."""
+    deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()
+    if deployment is None or deployment.status != Status.DELETING:
+        return False
+    objects = deployment_objects(deployment)
+    clusters.objects_delete(objects, propagation="Foreground")
+    remaining = [obj for obj in objects if clusters.object_get(obj) is not None]
+    if remaining:
+        return False
+    return deployment_transition(
+        deployment=deployment, expected=Status.DELETING, new=Status.DELETED, kind=Event.Kind.TEARDOWN,
+        message=f"Removed {len(objects)} objects from the cluster",
+        ready_pods=0, total_pods=0, gpus_in_use=0, url="",
+    )

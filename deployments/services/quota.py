@@ -1,0 +1,39 @@
+"""The team's GPU quota and monthly budget: what `over_quota` (approval by platform staff) means."""
+
+from decimal import Decimal
+
+from spend.budgets import team_month_to_date
+from specs.validation import Issue
+
+from ..models import Deployment
+from ..state import COUNTED_STATUSES
+
+
+def spec_gpus_max(spec):
+    """The most GPUs a spec can hold at once: replicas (or shards) × GPUs per replica."""
+    gpus = (spec.get("compute") or {}).get("gpus_per_replica") or 1
+    if spec.get("workload") == "batch":
+        return gpus * ((spec.get("batch") or {}).get("parallelism") or 1)
+    return gpus * ((spec.get("scaling") or {}).get("max_replicas") or 1)
+
+
+def quota_check(*, team, spec, cost, exclude_deployment=None):
+    """The `over_quota` issue when the spec would exceed the team's GPU quota or monthly budget, else None."""
+    others = Deployment.objects.filter(team=team, status__in=COUNTED_STATUSES).select_related("current_revision")
+    if exclude_deployment is not None:
+        others = others.exclude(pk=exclude_deployment.pk)
+    in_use = sum(spec_gpus_max(d.current_revision.spec) for d in others if d.current_revision)
+    wanted = spec_gpus_max(spec)
+    if in_use + wanted > team.gpu_quota:
+        return Issue("over_quota", "scaling.max_replicas" if spec.get("workload") == "online" else "batch.parallelism",
+                     f"This needs up to {wanted} GPUs and team {team.slug} already holds up to {in_use} of its quota "
+                     f"of {team.gpu_quota}. Lower the replicas or GPUs, or ask platform staff to approve it.")
+    monthly = Decimal(str(cost.get("per_month_max", 0)))
+    spent = team_month_to_date(team=team)["spent_usd"]
+    remaining = max(team.monthly_budget_usd - spent, Decimal(0))
+    if monthly > remaining:
+        return Issue("over_quota", "compute.gpu_class",
+                     f"Up to ${monthly:,.2f} a month is over what is left of team {team.slug}'s budget: "
+                     f"${remaining:,.2f} of ${team.monthly_budget_usd:,.2f} after ${spent:,.2f} spent this month. "
+                     "Lower max replicas or pick a cheaper GPU class, or ask platform staff to approve it.")
+    return None

@@ -1,0 +1,116 @@
+"""Reconcile: queue again what never ran, and put back what was changed or lost in the cluster."""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+import clusters
+from audit.models import Event
+from audit.services import event_record
+from specs.vocabulary import Status, Target
+
+from ..dispatch import push_dispatch, teardown_dispatch
+from ..models import Deployment
+from .manifests import revision_manifests
+
+log = logging.getLogger(__name__)
+
+
+def _contains(live, desired):
+    """Is everything Gantry rendered present in the live object (which may carry server defaults)?"""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(k in live and _contains(live[k], v) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(live) == len(desired) and all(map(_contains, live, desired))
+    return live == desired or (isinstance(desired, (int, float)) and str(desired) == str(live))
+
+
+def _drift_reason(d, obj, desired):
+    if obj is None:
+        return f"{desired['kind']} {d.name} is missing from the cluster"
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    wanted = ((desired.get("metadata") or {}).get("annotations") or {}).get(clusters.REVISION_ANNOTATION)
+    if wanted is not None and annotations.get(clusters.REVISION_ANNOTATION) != wanted:
+        return f"{desired['kind']} {d.name} carries revision {annotations.get(clusters.REVISION_ANNOTATION)}, not {wanted}"
+    if not _contains(obj.get("spec"), desired.get("spec")):
+        return f"{desired['kind']} {d.name} was changed in the cluster"
+    return None
+
+
+def drift_detect():
+    """Re-apply deployments whose main object is missing or changed in the cluster; returns how many drifted."""
+    deployments = list(
+        Deployment.objects.filter(status__in=(Status.RUNNING, Status.SCALED_TO_ZERO), applied_revision__isnull=False)
+        .exclude(target=Target.ARGO)  # a finished workflow run is not re-run behind the user's back
+        .select_related("team", "current_revision")
+    )
+    by_namespace = defaultdict(list)
+    for d in deployments:
+        if d.current_revision and d.current_revision.number == d.applied_revision:
+            by_namespace[d.namespace].append(d)
+    drifted = 0
+    for namespace, group in by_namespace.items():
+        try:
+            live = clusters.live_objects(namespace, {d.target for d in group})
+        except clusters.ClusterError as exc:
+            log.warning("drift check of %s failed: %s", namespace, exc.message)
+            continue
+        for d in group:
+            manifests = revision_manifests(d, d.current_revision)
+            api_kind = clusters.TARGET_KINDS[d.target]
+            desired = next((o for o in manifests if (o.get("apiVersion"), o.get("kind")) == api_kind), None)
+            if desired is None:
+                continue
+            reason = _drift_reason(d, live.get((d.target, d.name)), desired)
+            if reason is None:
+                continue
+            drifted += 1
+            try:
+                # The namespace itself may be what went missing (a rebuilt cluster).
+                clusters.namespace_ensure(namespace, {clusters.TEAM_LABEL: d.team.slug})
+                clusters.objects_apply(manifests)
+                outcome = "re-applied"
+            except clusters.ClusterError as exc:
+                outcome = f"re-apply failed ({exc.message}); will retry"
+            now = timezone.now()
+            Deployment.objects.filter(pk=d.pk).update(drift_detected_at=now)
+            event_record(deployment=d, kind=Event.Kind.DRIFT, message=f"{reason}; {outcome}",
+                         data={"revision": d.applied_revision})
+    return drifted
+
+
+def stuck_requeue():
+    """Queue again what should have moved but did not (broker down at submit, worker killed)."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.STUCK_AFTER_SECONDS)
+    requeued = 0
+    stuck = (
+        Deployment.objects.filter(status__in=(Status.QUEUED, Status.APPLYING, Status.DELETING), updated_at__lt=cutoff)
+        .select_related("current_revision")
+    )
+    for d in stuck:
+        if d.status == Status.APPLYING and d.current_revision and d.applied_revision == d.current_revision.number:
+            continue  # pushed; waiting for the cluster to report it ready
+        if d.status != Status.DELETING and d.current_revision is None:
+            continue
+        # Compare-and-set on updated_at: two reconcilers never queue the same work twice.
+        with transaction.atomic():
+            if not Deployment.objects.filter(pk=d.pk, status=d.status, updated_at=d.updated_at).update(updated_at=now):
+                continue
+            if d.status == Status.DELETING:
+                teardown_dispatch(deployment_id=d.pk)
+                message = "Tear down re-queued by reconcile"
+            else:
+                push_dispatch(deployment_id=d.pk, revision=d.current_revision.number)
+                message = f"Push of revision {d.current_revision.number} re-queued by reconcile"
+            event_record(deployment=d, kind=Event.Kind.PUSH, message=message)
+        requeued += 1
+    return requeued
+
+
+def reconcile():
+    return {"requeued": stuck_requeue(), "drifted": drift_detect()}

@@ -1,0 +1,215 @@
+"""Fill in what the user left out of a spec, and say why: the GPU, region, storage tier and scaling.
+
+Pure functions over a catalog snapshot (catalog.selectors.catalog_snapshot() is
+the one place that reads the database), so the same spec always gets the same answer.
+
+The numbers, documented once:
+- GPU memory = weights × (1 + 20 %) + 2 GB. Weights are parameters × bytes per
+  parameter (fp32 4, fp16/bf16 2, int8 1, int4 0.5); the 20 % covers
+  activations and the KV cache at modest batch sizes, the 2 GB the CUDA context.
+- A replica uses 1, 2, 4 or 8 GPUs (tensor parallel sizes); more than one only
+  on NVLink classes (2 at most on classes with NVLink bridges in pairs).
+- Storage: under 10 GB on disk plain object storage is enough; larger models
+  go on accelerated object storage; `pvc://` URIs mean an NVMe volume.
+- Target utilization by latency tolerance: strict 70 % (stock Knative, more
+  headroom so p95 stays low), moderate 85 % (CoreWeave's platform default),
+  relaxed 95 % (fewest replicas, cheapest; p95 suffers under bursts).
+"""
+
+import copy
+import math
+
+BYTES_PER_PARAMETER = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
+ACTIVATION_OVERHEAD = 0.20
+RUNTIME_OVERHEAD_GB = 2.0
+GPU_COUNTS = (1, 2, 4, 8)
+SMALL_MODEL_GB = 10.0
+TARGET_UTILIZATION = {"strict": 70, "moderate": 85, "relaxed": 95}
+DEFAULT_RETENTION = "30m"  # CoreWeave's platform default; Knative allows at most 1h
+DEFAULT_MAX_REPLICAS = 2
+# Seconds before loading starts (scheduling, image already cached, process start): a range.
+STARTUP_SECONDS = (10, 30)
+# Without Tensorizer, weights are read then deserialized: at most ~1 GB/s, and up to twice slower.
+PLAIN_LOAD_GBPS = 1.0
+CPU_PER_GPU = 4
+
+
+def weights_gb(params_billions, precision):
+    return params_billions * BYTES_PER_PARAMETER[precision]
+
+
+def gpu_memory_needed_gb(params_billions, precision):
+    return weights_gb(params_billions, precision) * (1 + ACTIVATION_OVERHEAD) + RUNTIME_OVERHEAD_GB
+
+
+def gpu_options(catalog, need_gb, *, region=None, gpu_name=None, gpus=None):
+    """Every (gpu, count, region) that holds need_gb, cheapest first, then most GPUs free."""
+    options = []
+    for code, info in catalog.regions.items():
+        if not info.available or (region and code != region):
+            continue
+        for name, free in info.offerings.items():
+            gpu = catalog.gpus.get(name)
+            if gpu is None or not gpu.available or (gpu_name and name != gpu_name):
+                continue
+            for count in GPU_COUNTS if gpus is None else (gpus,):
+                if count <= gpu.max_gpus and count <= free and gpu.vram_gb * count >= need_gb:
+                    options.append((gpu.price * count, count, -free, name, code))
+                    break
+    options.sort()
+    return [(catalog.gpus[name], count, code) for _, count, _, name, code in options]
+
+
+def region_alternatives(catalog, gpu_name):
+    """Regions that offer a class, most GPUs free first (the seed: choose by availability)."""
+    found = [(-info.offerings[gpu_name], code) for code, info in catalog.regions.items()
+             if info.available and gpu_name in info.offerings]
+    return [code for _, code in sorted(found)]
+
+
+def _explain(out, field, value, reason):
+    out.append({"field": field, "value": value, "reason": reason})
+
+
+def spec_complete(spec, *, catalog):
+    """(completed spec, explanations). Explanations carrying an `error` code mean nothing could be chosen."""
+    spec = copy.deepcopy(spec)
+    notes = []
+    model = spec.setdefault("model", {})
+    params, precision = model.get("parameters_billions"), model.get("precision", "bf16")
+    if not isinstance(params, (int, float)) or precision not in BYTES_PER_PARAMETER:
+        return spec, notes
+    size = weights_gb(params, precision)
+    _complete_compute(spec, catalog, gpu_memory_needed_gb(params, precision), notes)
+    _complete_storage(spec, size, notes)
+    if spec.get("workload") == "online":
+        _complete_scaling(spec, catalog, notes)
+    elif spec.get("workload") == "batch":
+        batch = spec.setdefault("batch", {})
+        batch.setdefault("parallelism", 1)
+        batch.setdefault("timeout_minutes", 60)
+        batch.setdefault("retries", 2)
+    access = spec.setdefault("access", {})
+    access.setdefault("visibility", "public")
+    access.setdefault("cross_cloud_clients", False)
+    spec.setdefault("request_queue", False)
+    spec.setdefault("models_per_gpu", 1)
+    spec.setdefault("region_preference", "best-availability")
+    return spec, notes
+
+
+def _complete_compute(spec, catalog, need, notes):
+    compute = spec.setdefault("compute", {})
+    region, gpu_name, gpus = compute.get("region"), compute.get("gpu_class"), compute.get("gpus_per_replica")
+    if not (gpu_name and gpus and region):
+        _choose_gpu(compute, catalog, need, notes)
+    if compute.get("gpus_per_replica"):
+        size = spec["model"]["parameters_billions"] * BYTES_PER_PARAMETER[spec["model"].get("precision", "bf16")]
+        compute.setdefault("cpu", CPU_PER_GPU * compute["gpus_per_replica"])
+        compute.setdefault("memory_gi", max(16 * compute["gpus_per_replica"], math.ceil(size * 1.5)))
+
+
+def _choose_gpu(compute, catalog, need, notes):
+    region, gpu_name, gpus = compute.get("region"), compute.get("gpu_class"), compute.get("gpus_per_replica")
+    options = gpu_options(catalog, need, region=region, gpu_name=gpu_name, gpus=gpus)
+    if not options:
+        wanted = f"{gpu_name} " if gpu_name else "a GPU class "
+        where = f"in {region}" if region else "in any region"
+        elsewhere = gpu_options(catalog, need, gpu_name=gpu_name, gpus=gpus) if region else []
+        hint = (f" {elsewhere[0][2]} has {elsewhere[0][1]} × {elsewhere[0][0].name}; choose that region or leave "
+                "`region` out." if elsewhere else " Use a lower precision (int8, int4) or a smaller model.")
+        notes.append({"field": "compute.gpu_class", "value": None, "error": "insufficient_gpu_memory",
+                      "reason": f"The model needs about {need:.0f} GB of GPU memory and {wanted}with enough "
+                                f"memory is not available {where}.{hint}"})
+        return
+    gpu, count, code = options[0]
+    if not gpu_name:
+        compute["gpu_class"] = gpu.name
+        _explain(notes, "compute.gpu_class", gpu.name,
+                 f"The model needs about {need:.0f} GB of GPU memory (weights plus 20 % for activations and KV "
+                 f"cache, plus 2 GB runtime); {count} × {gpu.name} ({gpu.vram_gb} GB each) is the cheapest fit"
+                 f"{' in ' + region if region else ''} at ${gpu.price * count:.2f}/hour per replica.")
+    if not gpus:
+        compute["gpus_per_replica"] = count
+        why = ("one GPU holds the model" if count == 1 else
+               f"one GPU is too small, and {gpu.name} links its GPUs with NVLink")
+        _explain(notes, "compute.gpus_per_replica", count, f"{count} GPU(s) per replica: {why}.")
+    if not region:
+        compute["region"] = code
+        _explain(notes, "compute.region", code, f"{code} has the most {gpu.name} GPUs free "
+                 f"({catalog.regions[code].offerings[gpu.name]}). Regions are chosen by GPU availability, not "
+                 "distance: generation time dwarfs network latency.")
+
+
+def _complete_storage(spec, size, notes):
+    storage = spec.setdefault("storage", {})
+    uri = spec["model"].get("uri") or ""
+    if "tier" not in storage:
+        if uri.startswith("pvc://"):
+            tier, why = "nvme-pvc", "the model is on a volume (`pvc://`): an all-NVMe PVC in the pods' region."
+        elif size < SMALL_MODEL_GB:
+            tier, why = "object", f"{size:.1f} GB on disk is small: plain object storage loads it quickly."
+        else:
+            tier, why = "accelerated-object", (f"{size:.0f} GB on disk is large: accelerated object storage "
+                                               "caches it on NVMe near the GPUs.")
+        storage["tier"] = tier
+        _explain(notes, "storage.tier", tier, why[0].upper() + why[1:])
+    if storage["tier"] == "nvme-pvc" and "pvc_size_gi" not in storage:
+        storage["pvc_size_gi"] = max(50, math.ceil(size * 2))
+        _explain(notes, "storage.pvc_size_gi", storage["pvc_size_gi"],
+                 "Twice the model size (at least 50 Gi), so a new version fits next to the old one.")
+
+
+def _complete_scaling(spec, catalog, notes):
+    scaling = spec.setdefault("scaling", {})
+    tolerance = scaling.setdefault("latency_tolerance", "moderate")
+    if "target_utilization_percent" not in scaling:
+        pct = TARGET_UTILIZATION[tolerance]
+        scaling["target_utilization_percent"] = pct
+        _explain(notes, "scaling.target_utilization_percent", pct,
+                 f"Latency tolerance `{tolerance}`: strict 70 %, moderate 85 % (CoreWeave's default), relaxed "
+                 "95 %. Higher utilization means fewer replicas and a lower bill, at the cost of p95 latency.")
+    if "min_replicas" not in scaling:
+        warm = tolerance == "strict"
+        scaling["min_replicas"] = 1 if warm else 0
+        low, high = cold_start_seconds(spec, catalog)
+        _explain(notes, "scaling.min_replicas", scaling["min_replicas"],
+                 f"One replica stays warm: a cold start ({low}–{high} s) would break strict latency." if warm else
+                 f"Scales to zero when idle, so you pay nothing between uses; the first request after a pause "
+                 f"waits for a cold start ({low}–{high} s).")
+    scaling.setdefault("max_replicas", max(scaling["min_replicas"], DEFAULT_MAX_REPLICAS))
+    batching = spec.get("batching") or {}
+    scaling.setdefault("target_concurrency", batching.get("max_batch_size", 1))
+    if scaling["min_replicas"] == 0 and "scale_to_zero_retention" not in scaling:
+        scaling["scale_to_zero_retention"] = DEFAULT_RETENTION
+        _explain(notes, "scaling.scale_to_zero_retention", DEFAULT_RETENTION,
+                 "The last pod stays warm 30 minutes after traffic stops (CoreWeave's default; 1h at most), "
+                 "so short pauses do not cost a cold start.")
+    spec.setdefault("runtime", {}).setdefault("timeout_seconds", 300)
+
+
+def cold_start_seconds(spec, catalog):
+    """(low, high) seconds from pod start to model loaded: startup plus size / load rate."""
+    model = spec["model"]
+    size = weights_gb(model["parameters_billions"], model.get("precision", "bf16"))
+    rate = float(catalog.tiers.get((spec.get("storage") or {}).get("tier"), 0) or 0.5)
+    if model.get("format") == "tensorizer":
+        fast, slow = rate, rate / 2
+    else:
+        fast, slow = min(rate, PLAIN_LOAD_GBPS), min(rate, PLAIN_LOAD_GBPS) / 2
+    return (STARTUP_SECONDS[0] + math.ceil(size / fast), STARTUP_SECONDS[1] + math.ceil(size / slow))
+
+
+def spec_advice(spec, catalog):
+    """Advice (never blocking) about a completed spec: list of {code, field, message}."""
+    model = spec.get("model") or {}
+    if not isinstance(model.get("parameters_billions"), (int, float)):
+        return []
+    size = weights_gb(model["parameters_billions"], model.get("precision", "bf16"))
+    advice = []
+    if size >= SMALL_MODEL_GB and model.get("format") != "tensorizer":
+        low, high = cold_start_seconds(spec, catalog)
+        advice.append({"code": "use_tensorizer", "field": "model.format", "message": (
+            f"This {size:.0f} GB model takes {low}–{high} s to load. Serialize it with Tensorizer: large models "
+            "then stream straight to the GPU in seconds, so scaling up and from zero is fast.")})
+    return advice

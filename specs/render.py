@@ -1,0 +1,280 @@
+"""Completed spec -> Kubernetes objects. Pure functions: no database, no network.
+
+The same completed spec always renders the same objects (dict keys and lists
+in a fixed order), so a re-push changes nothing and drift is a plain diff.
+Annotation and Argo parameter values are strings, as the API server wants.
+"""
+
+from clusters.labels import (
+    DEPLOYMENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REVISION_ANNOTATION, TEAM_LABEL, namespace_for,
+)
+
+MODEL_MOUNT = "/mnt/models"
+AUTOSCALER_CLASS = "kpa.autoscaling.knative.dev"
+
+
+def manifests_render(spec, *, revision=None):
+    """The objects for one completed spec: an optional PVC, then the Service, InferenceService or Workflow."""
+    objects = []
+    if (spec.get("storage") or {}).get("tier") == "nvme-pvc":
+        objects.append(pvc_render(spec, revision=revision))
+    if spec["workload"] == "batch":
+        objects.append(workflow_render(spec, revision=revision))
+    elif spec.get("target") == "kserve":
+        objects.append(inference_service_render(spec, revision=revision))
+    else:
+        objects.append(knative_service_render(spec, revision=revision))
+    return objects
+
+
+def gantry_labels(spec):
+    return {
+        MANAGED_BY_LABEL: MANAGED_BY,
+        DEPLOYMENT_LABEL: spec["name"],
+        TEAM_LABEL: spec["team"],
+    }
+
+
+def _metadata(spec, name, revision, labels=None):
+    meta = {"name": name, "namespace": namespace_for(spec["team"]), "labels": {**gantry_labels(spec), **(labels or {})}}
+    if revision is not None:
+        meta["annotations"] = {REVISION_ANNOTATION: str(revision)}
+    return meta
+
+
+def split_uri(uri):
+    """'pvc://claim/path/x' -> ('pvc', 'claim', 'path/x'); 's3://bucket/key' -> ('s3', 'bucket', 'key')."""
+    scheme, rest = uri.split("://", 1)
+    head, _, tail = rest.partition("/")
+    return scheme, head, tail
+
+
+def _model_claim(spec):
+    scheme, claim, path = split_uri(spec["model"]["uri"])
+    return (claim, path) if scheme == "pvc" else (None, None)
+
+
+def _affinity(spec):
+    compute = spec["compute"]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
+        "matchExpressions": [
+            {"key": "gpu.nvidia.com/class", "operator": "In", "values": [compute["gpu_class"]]},
+            {"key": "topology.kubernetes.io/region", "operator": "In", "values": [compute["region"]]},
+        ]}]}}}
+
+
+def _resources(spec):
+    compute = spec["compute"]
+    amounts = {
+        "cpu": _quantity(compute["cpu"]),
+        "memory": f"{compute['memory_gi']}Gi",
+        "nvidia.com/gpu": str(compute["gpus_per_replica"]),
+    }
+    return {"limits": dict(amounts), "requests": dict(amounts)}
+
+
+def _quantity(cpu):
+    return str(int(cpu)) if float(cpu).is_integer() else f"{int(round(cpu * 1000))}m"
+
+
+def _env(spec, extra=()):
+    """Plain values, model settings, then secretKeyRef entries: never a secret value."""
+    runtime, model = spec["runtime"], spec["model"]
+    claim, path = _model_claim(spec)
+    model_location = f"{MODEL_MOUNT}/{path}" if claim else model["uri"]
+    env = [{"name": k, "value": v} for k, v in sorted((runtime.get("env") or {}).items())]
+    env.append({"name": "MODEL_URI", "value": model_location})
+    env.append({"name": "MODEL_FORMAT", "value": model["format"]})
+    env.append({"name": "MODEL_PRECISION", "value": model["precision"]})
+    if model["format"] == "tensorizer":
+        # Tensorizer streams the weights straight from the URI to the GPU; no copy to local disk first.
+        env.append({"name": "TENSORIZER_URI", "value": model_location})
+        env.append({"name": "TENSORIZER_NUM_READERS", "value": str(4 * spec["compute"]["gpus_per_replica"])})
+    env.extend(extra)
+    for name, ref in sorted((runtime.get("secret_env") or {}).items()):
+        secret, key = ref.split("/", 1)
+        env.append({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+    return env
+
+
+def _env_from(spec):
+    secret = (spec.get("storage") or {}).get("credentials_secret")
+    return [{"secretRef": {"name": secret}}] if secret else []
+
+
+def _container(spec, name, *, env_extra=(), with_port=True):
+    runtime = spec["runtime"]
+    container = {"name": name, "image": runtime["image"]}
+    if runtime.get("args"):
+        container["args"] = list(runtime["args"])
+    container["env"] = _env(spec, env_extra)
+    env_from = _env_from(spec)
+    if env_from:
+        container["envFrom"] = env_from
+    if with_port:
+        port_name = "h2c" if runtime.get("protocol") == "grpc" else "http1"
+        container["ports"] = [{"containerPort": runtime["port"], "name": port_name, "protocol": "TCP"}]
+        container["readinessProbe"] = {"tcpSocket": {"port": runtime["port"]}, "periodSeconds": 5}
+    container["resources"] = _resources(spec)
+    return container
+
+
+def _pvc_volume(spec, container):
+    claim, _ = _model_claim(spec)
+    if not claim:
+        return []
+    container["volumeMounts"] = [{"name": "model", "mountPath": MODEL_MOUNT, "readOnly": True}]
+    return [{"name": "model", "persistentVolumeClaim": {"claimName": claim, "readOnly": True}}]
+
+
+def _autoscaling_annotations(spec):
+    scaling = spec["scaling"]
+    annotations = {
+        "autoscaling.knative.dev/class": AUTOSCALER_CLASS,
+        "autoscaling.knative.dev/metric": "concurrency",
+        "autoscaling.knative.dev/target": str(scaling["target_concurrency"]),
+        "autoscaling.knative.dev/target-utilization-percentage": str(scaling["target_utilization_percent"]),
+        "autoscaling.knative.dev/min-scale": str(scaling["min_replicas"]),
+        "autoscaling.knative.dev/max-scale": str(scaling["max_replicas"]),
+    }
+    if scaling.get("scale_to_zero_retention") and scaling["min_replicas"] == 0:
+        annotations["autoscaling.knative.dev/scale-to-zero-pod-retention-period"] = scaling["scale_to_zero_retention"]
+    return annotations
+
+
+def _container_concurrency(spec):
+    """With server-side batching a pod takes one batch at a time; otherwise Knative's soft target rules."""
+    batching = spec.get("batching") or {}
+    return batching.get("max_batch_size", 0)
+
+
+def knative_service_render(spec, *, revision=None):
+    visibility = {}
+    if spec["access"]["visibility"] == "cluster-local":
+        visibility["networking.knative.dev/visibility"] = "cluster-local"
+    container = _container(spec, "model")
+    volumes = _pvc_volume(spec, container)
+    pod_spec = {
+        "affinity": _affinity(spec),
+        "containerConcurrency": _container_concurrency(spec),
+        "containers": [container],
+        "timeoutSeconds": spec["runtime"].get("timeout_seconds", 300),
+    }
+    if volumes:
+        pod_spec["volumes"] = volumes
+    return {
+        "apiVersion": "serving.knative.dev/v1",
+        "kind": "Service",
+        "metadata": _metadata(spec, spec["name"], revision, visibility),
+        "spec": {"template": {
+            "metadata": {"annotations": _autoscaling_annotations(spec), "labels": gantry_labels(spec)},
+            "spec": pod_spec,
+        }},
+    }
+
+
+def inference_service_render(spec, *, revision=None):
+    scaling = spec["scaling"]
+    visibility = {}
+    if spec["access"]["visibility"] == "cluster-local":
+        visibility["networking.kserve.io/visibility"] = "cluster-local"
+    metadata = _metadata(spec, spec["name"], revision, visibility)
+    # KServe passes these through to the Knative revision it creates.
+    metadata["annotations"] = {**metadata.get("annotations", {}), **{
+        k: v for k, v in _autoscaling_annotations(spec).items()
+        if k.endswith(("/class", "/target-utilization-percentage", "/scale-to-zero-pod-retention-period"))
+    }}
+    predictor = {
+        "affinity": _affinity(spec),
+        "containerConcurrency": _container_concurrency(spec),
+        "containers": [_container(spec, "kserve-container")],
+        "labels": gantry_labels(spec),
+        "maxReplicas": scaling["max_replicas"],
+        "minReplicas": scaling["min_replicas"],
+        "scaleMetric": "concurrency",
+        "scaleTarget": scaling["target_concurrency"],
+        # The storage initializer fetches s3:// or mounts pvc:// at /mnt/models before the server starts.
+        "storageUris": [{"mountPath": MODEL_MOUNT, "uri": spec["model"]["uri"]}],
+        "timeout": spec["runtime"].get("timeout_seconds", 300),
+    }
+    batching = spec.get("batching")
+    if batching:
+        predictor["batcher"] = {"maxBatchSize": batching["max_batch_size"], "maxLatency": batching["max_latency_ms"]}
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": metadata,
+        "spec": {"predictor": predictor},
+    }
+
+
+def workflow_render(spec, *, revision=None):
+    batch = spec["batch"]
+    shards = batch["parallelism"]
+    parameters = {
+        "inputs-uri": batch["inputs_uri"],
+        "model-uri": spec["model"]["uri"],
+        "outputs-uri": batch["outputs_uri"],
+        "shard-count": str(shards),
+    }
+    shard_env = [
+        {"name": "INPUTS_URI", "value": "{{workflow.parameters.inputs-uri}}"},
+        {"name": "OUTPUTS_URI", "value": "{{workflow.parameters.outputs-uri}}"},
+        {"name": "SHARD_INDEX", "value": "{{inputs.parameters.shard-index}}"},
+        {"name": "SHARD_COUNT", "value": "{{workflow.parameters.shard-count}}"},
+    ]
+    container = _container(spec, "main", env_extra=shard_env, with_port=False)
+    shard_template = {
+        "name": "shard",
+        "inputs": {"parameters": [{"name": "shard-index"}]},
+        "retryStrategy": {
+            "limit": str(batch["retries"]),
+            "retryPolicy": "Always",
+            "backoff": {"duration": "30s", "factor": "2", "maxDuration": "10m"},
+        },
+        "container": container,
+    }
+    volumes = _pvc_volume(spec, container)
+    run_template = {"name": "run", "steps": [[{
+        "name": "shard",
+        "template": "shard",
+        "arguments": {"parameters": [{"name": "shard-index", "value": "{{item}}"}]},
+        "withSequence": {"count": str(shards)},
+    }]]}
+    workflow_spec = {
+        "activeDeadlineSeconds": batch["timeout_minutes"] * 60,
+        "affinity": _affinity(spec),
+        "arguments": {"parameters": [{"name": k, "value": v} for k, v in sorted(parameters.items())]},
+        "entrypoint": "run",
+        "parallelism": shards,
+        "podGC": {"strategy": "OnPodSuccess"},
+        "podMetadata": {"labels": gantry_labels(spec)},
+        "templates": [run_template, shard_template],
+        "ttlStrategy": {"secondsAfterSuccess": 86400, "secondsAfterFailure": 7 * 86400},
+    }
+    if volumes:
+        workflow_spec["volumes"] = volumes
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": _metadata(spec, spec["name"], revision),
+        "spec": workflow_spec,
+    }
+
+
+def pvc_render(spec, *, revision=None):
+    """The model volume, in the pods' region; shared (ReadWriteMany) when several pods read it."""
+    claim, _ = _model_claim(spec)
+    region = spec["compute"]["region"].lower()
+    pods = spec["batch"]["parallelism"] if spec["workload"] == "batch" else spec["scaling"]["max_replicas"]
+    shared = pods > 1
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": _metadata(spec, claim, revision),
+        "spec": {
+            "accessModes": ["ReadWriteMany" if shared else "ReadWriteOnce"],
+            "resources": {"requests": {"storage": f"{spec['storage']['pvc_size_gi']}Gi"}},
+            "storageClassName": f"{'shared' if shared else 'block'}-nvme-{region}",
+        },
+    }

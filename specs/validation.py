@@ -1,0 +1,405 @@
+"""The v1 deployment spec (../shared/SPEC.md) and its one validator.
+
+`spec_validate` checks the shape, the catalog references, the seed's rules and
+the secret rules, and returns the spec normalised (plain defaults filled in).
+What needs judgement (GPU, storage tier, utilization …) is left to
+specs/recommend.py; run `spec_validate` again on the completed spec and every field
+is checked, including that the GPU holds the model.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from .recommend import BYTES_PER_PARAMETER, GPU_COUNTS, gpu_memory_needed_gb, region_alternatives
+from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
+from .secrets import SENSITIVE_NAME_RE, looks_like_secret
+
+ONLINE_ONLY = ("scaling", "batching")
+MAX_RETENTION_SECONDS = 3600
+MAX_TIMEOUT_SECONDS = 600
+TEAM_SLUG_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+SECRET_REF_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)/([-._a-zA-Z0-9]{1,253})$")
+ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# repository[:tag][@digest]; a tag or a digest is required so that a revision is reproducible.
+IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$")
+DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    field: str | None
+    message: str
+
+    def as_dict(self):
+        return {"code": self.code, "field": self.field, "message": self.message}
+
+
+@dataclass
+class SpecResult:
+    spec: dict
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def _nul_paths(data):
+    """Dotted paths of every key or string value that contains U+0000 (iterative: input may nest deeply)."""
+    found, stack = [], [("", data)]
+    while stack:
+        path, node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            sub = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
+                found.append(sub.replace("\x00", "\\u0000"))
+            else:
+                stack.append((sub, value))
+    return sorted(found)
+
+
+def duration_seconds(text):
+    """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
+    match = DURATION_RE.fullmatch(text or "") if isinstance(text, str) else None
+    if not match or not any(match.groups()):
+        return None
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+class _Checker:
+    """Collects issues while walking the spec; one instance per validation."""
+
+    def __init__(self, data):
+        self.data = data
+        self.errors = []
+        self.warnings = []
+
+    def error(self, code, path, message):
+        self.errors.append(Issue(code, path, message))
+
+    def warn(self, code, path, message):
+        self.warnings.append(Issue(code, path, message))
+
+    def section(self, name):
+        value = self.data.get(name)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.error("invalid_value", name, f"`{name}` must be an object.")
+            return {}
+        for key in sorted(set(value) - SECTIONS[name]):
+            self.error("unknown_field", f"{name}.{key}",
+                       f"`{name}.{key}` is not a v1 spec field; remove it or check the spelling.")
+        return {k: v for k, v in value.items() if v is not None}
+
+    def integer(self, section, key, *, code="invalid_value"):
+        """A whole number within the bounds the schema declares for it, else an error and None."""
+        value = section.get(key)
+        if value is None:
+            return None
+        path = self._path(section, key)
+        declared = spec_field(path)
+        minimum, maximum = declared.minimum, declared.maximum
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum
+        ):
+            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            self.error(code, path, f"`{path}` must be a whole number {bound}.")
+            return None
+        return value
+
+    def number(self, section, key):
+        value = section.get(key)
+        if value is None:
+            return None
+        path = self._path(section, key)
+        minimum = spec_field(path).minimum
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum:
+            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum}.")
+            return None
+        return value
+
+    def choice(self, section, key, choices=None, *, default=None):
+        """One of the values the schema declares (or `choices`, a narrower set); `default` when left out."""
+        value = section.get(key)
+        value = default if value is None else value
+        path = self._path(section, key)
+        choices = choices or spec_field(path).values
+        if value is not None and (not isinstance(value, str) or value not in choices):
+            self.error("invalid_value", path, f"`{path}` must be one of: {', '.join(choices)}.")
+            return default
+        return value
+
+    def _path(self, section, key):
+        for name in SECTIONS:
+            if self.data.get(name) is section:
+                return f"{name}.{key}"
+        return key
+
+
+def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult":
+    """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do.
+
+    `catalog` is a catalog.snapshot.Catalog; `teams` the slugs of the teams the caller may deploy to.
+    """
+    if not isinstance(data, dict):
+        return SpecResult({}, [Issue("invalid_value", None, "The spec must be a JSON object.")])
+    # null means "left out": the recommender fills it in like a missing key.
+    spec = {k: v for k, v in data.items() if k in TOP_LEVEL and v is not None}
+    check = _Checker(spec)
+    for path in _nul_paths(data):
+        if path in ("name", "team"):
+            continue  # their own checks refuse it (invalid_name, unknown_team)
+        # PostgreSQL cannot store U+0000 in JSON: refuse it here rather than fail on save.
+        check.error("invalid_value", path, f"`{path}` contains a NUL character (\\u0000); remove it.")
+    for key in sorted(set(data) - TOP_LEVEL):
+        check.error("unknown_field", key, f"`{key}` is not a v1 spec field; remove it or check the spelling.")
+
+    _check_identity(check, spec, teams)
+    workload = spec.get("workload")
+    for section in SECTIONS:
+        spec[section] = check.section(section)
+    _check_runtime(check, spec)
+    _check_model_and_storage(check, spec, workload)
+    _check_compute(check, spec, catalog)
+    if workload == "online":
+        _check_scaling(check, spec)
+    elif workload == "batch":
+        _check_batch(check, spec)
+    _check_access_and_rules(check, spec, workload)
+    for section in SECTIONS:
+        if not spec[section]:
+            spec.pop(section)
+    return SpecResult(spec, check.errors, check.warnings)
+
+
+def _check_identity(check, spec, teams):
+    name = spec.get("name")
+    if not isinstance(name, str) or not (1 <= len(name) <= 40) or not NAME_RE.fullmatch(name):
+        check.error("invalid_name", "name", "Use 1-40 lowercase letters, digits or '-', starting and ending "
+                    "with a letter or digit (a DNS-1123 label), e.g. `llama-chat`.")
+    team = spec.get("team")
+    if not isinstance(team, str) or not TEAM_SLUG_RE.fullmatch(team) or team not in teams:
+        check.error("unknown_team", "team", f"`{team}` is not a team you belong to; pick one of your teams "
+                    "(the slug shown on your dashboard).")
+    workload = check.choice(spec, "workload")
+    if workload is None:
+        check.error("invalid_value", "workload", "`workload` is required: `online` for request/response "
+                    "under a minute, `batch` for batch jobs or anything longer.")
+    target = spec.get("target")
+    if workload == "online":
+        spec["target"] = check.choice(spec, "target", ("knative", "kserve"), default="knative")
+    elif workload == "batch":
+        if target not in (None, "argo"):
+            check.error("invalid_value", "target", "Batch work always runs as an Argo Workflow; "
+                        "leave `target` out (or set it to `argo`).")
+        spec["target"] = "argo"
+
+
+def _check_runtime(check, spec):
+    runtime = spec["runtime"]
+    image = runtime.get("image")
+    if not isinstance(image, str) or not image.strip():
+        check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
+                    "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
+    elif not IMAGE_RE.fullmatch(image) or not (re.search(r":[\w][\w.\-]*$", image.split("/")[-1]) or "@" in image):
+        check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
+                    "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
+    args = runtime.get("args")
+    if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
+        check.error("invalid_value", "runtime.args", "`runtime.args` must be a list of strings.")
+    runtime["port"] = check.integer(runtime, "port") or runtime.get("port", spec_field("runtime.port").default)
+    runtime["protocol"] = check.choice(runtime, "protocol", default=spec_field("runtime.protocol").default)
+    timeout = check.integer(runtime, "timeout_seconds")
+    if timeout is not None and timeout > MAX_TIMEOUT_SECONDS:
+        check.error("request_timeout_too_long", "runtime.timeout_seconds", f"Knative allows at most "
+                    f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer use `workload: batch`.")
+    _check_env(check, runtime)
+
+
+def _check_env(check, runtime):
+    env = runtime.get("env")
+    if env is not None:
+        if not isinstance(env, dict):
+            check.error("invalid_value", "runtime.env", "`runtime.env` must map names to plain string values.")
+        else:
+            for name, value in sorted(env.items()):
+                path = f"runtime.env.{name}"
+                if not ENV_NAME_RE.fullmatch(name) or not isinstance(value, str):
+                    check.error("invalid_value", path, "Environment names are letters, digits and `_`; "
+                                "values are strings.")
+                elif looks_like_secret(value) or (SENSITIVE_NAME_RE.search(name) and value):
+                    check.error("plaintext_secret", path, f"`{name}` looks like a secret: store it in a "
+                                "Kubernetes Secret and reference it in `runtime.secret_env` as "
+                                f"`{name}: <secret name>/<key>`.")
+    secret_env = runtime.get("secret_env")
+    if secret_env is not None:
+        if not isinstance(secret_env, dict):
+            check.error("invalid_value", "runtime.secret_env", "`runtime.secret_env` must map names to "
+                        "`<secret name>/<key>` references.")
+            return
+        for name, ref in sorted(secret_env.items()):
+            path = f"runtime.secret_env.{name}"
+            if not ENV_NAME_RE.fullmatch(name):
+                check.error("invalid_value", path, "Environment names are letters, digits and `_`.")
+            elif isinstance(ref, str) and SECRET_REF_RE.fullmatch(ref):
+                continue
+            elif looks_like_secret(ref):
+                check.error("plaintext_secret", path, "This looks like the secret itself. Put it in a "
+                            "Kubernetes Secret and give `<secret name>/<key>` here, e.g. `hf-token/token`.")
+            else:
+                check.error("invalid_secret_ref", path, "Give a reference `<secret name>/<key>`, e.g. "
+                            "`hf-token/token`; the secret name is lowercase letters, digits, '-' or '.'.")
+
+
+def _check_model_and_storage(check, spec, workload):
+    model, storage = spec["model"], spec["storage"]
+    uri = model.get("uri")
+    if not isinstance(uri, str) or not URI_RE.fullmatch(uri):
+        check.error("invalid_model_uri", "model.uri", "Give where the checkpoint lives: "
+                    "`s3://<bucket>/<path>` or `pvc://<claim>/<path>`.")
+        uri = None
+    if model.get("parameters_billions") is None:
+        check.error("invalid_value", "model.parameters_billions", "Give the model size in billions of "
+                    "parameters (e.g. 8 for an 8B model): it decides which GPU fits.")
+    check.number(model, "parameters_billions")
+    model["precision"] = check.choice(model, "precision", default=spec_field("model.precision").default)
+    default_format = "tensorizer" if (uri or "").endswith(".tensors") else (
+        "safetensors" if (uri or "").endswith(".safetensors") else "other")
+    model["format"] = check.choice(model, "format", default=default_format)
+
+    tier = check.choice(storage, "tier")
+    if uri and tier:
+        on_pvc = uri.startswith("pvc://")
+        if on_pvc != (tier == "nvme-pvc"):
+            check.error("storage_mismatch", "storage.tier", "`nvme-pvc` goes with `model.uri: pvc://<claim>/<path>`"
+                        " and the object tiers with `s3://…`; change one of them.")
+    check.integer(storage, "pvc_size_gi")
+    secret = storage.get("credentials_secret")
+    if secret is not None:
+        if looks_like_secret(secret):
+            check.error("plaintext_secret", "storage.credentials_secret", "This looks like a key itself. "
+                        "Store the object-store keys in a Kubernetes Secret and give only its name here.")
+        elif not isinstance(secret, str) or not SECRET_NAME_RE.fullmatch(secret):
+            check.error("invalid_secret_ref", "storage.credentials_secret", "Give the name of a Secret in your "
+                        "team namespace (lowercase letters, digits, '-' or '.').")
+    if workload == "online" and spec.get("target") == "knative" and uri and uri.startswith("pvc://"):
+        check.warn("pvc_needs_feature_flag", "model.uri", "A plain Knative Service mounts a PVC only when the "
+                   "cluster enables `kubernetes.podspec-persistent-volume-claim`; use `target: kserve` "
+                   "or object storage if unsure.")
+
+
+def _check_compute(check, spec, catalog):
+    compute = spec["compute"]
+    gpu_name, region = compute.get("gpu_class"), compute.get("region")
+    gpu_name = gpu_name if gpu_name is None or isinstance(gpu_name, str) else repr(gpu_name)
+    region = region if region is None or isinstance(region, str) else repr(region)
+    gpu = catalog.gpus.get(gpu_name)
+    if gpu_name is not None and (gpu is None or not gpu.available):
+        check.error("unknown_gpu_class", "compute.gpu_class", f"`{gpu_name}` is not an available GPU class; "
+                    f"pick one of {', '.join(sorted(n for n, g in catalog.gpus.items() if g.available))} or "
+                    "leave it out for a recommendation.")
+        gpu = None
+    offered = catalog.regions.get(region)
+    if region is not None and (offered is None or not offered.available):
+        check.error("unknown_region", "compute.region", f"`{region}` is not an available region; pick one of "
+                    f"{', '.join(sorted(c for c, r in catalog.regions.items() if r.available))} or leave it out.")
+        offered = None
+    if gpu and offered and gpu.name not in offered.offerings:
+        others = ", ".join(region_alternatives(catalog, gpu.name)) or "none right now"
+        check.error("gpu_not_in_region", "compute.gpu_class", f"{gpu.name} is not offered in {region}. "
+                    f"Regions with it: {others}; or leave `gpu_class` out for a class that is there.")
+    gpus = check.integer(compute, "gpus_per_replica")
+    if gpus and gpu and gpus > gpu.max_gpus:
+        check.error("multi_gpu_needs_nvlink", "compute.gpus_per_replica", f"{gpu.name} allows at most "
+                    f"{gpu.max_gpus} GPU(s) per replica: several GPUs in one replica need NVLink. "
+                    "Pick an NVLink class or fewer GPUs.")
+        gpus = None
+    check.number(compute, "cpu")
+    check.integer(compute, "memory_gi")
+    params = spec["model"].get("parameters_billions")
+    if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
+        need = gpu_memory_needed_gb(params, spec["model"]["precision"])
+        if gpu.vram_gb * gpus < need:
+            more = next((n for n in GPU_COUNTS if gpu.vram_gb * n >= need and n <= gpu.max_gpus), None)
+            hint = f"use {more} GPUs per replica" if more else "pick a class with more memory"
+            check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
+                        f"of GPU memory but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, or leave "
+                        "`gpu_class` and `gpus_per_replica` out for a recommendation.")
+
+
+def _check_scaling(check, spec):
+    scaling = spec["scaling"]
+    lo = check.integer(scaling, "min_replicas", code="invalid_replicas")
+    hi = check.integer(scaling, "max_replicas", code="invalid_replicas")
+    if lo is not None and hi is not None and lo > hi:
+        check.error("invalid_replicas", "scaling.min_replicas", f"`min_replicas` ({lo}) is above `max_replicas` "
+                    f"({hi}); lower the minimum or raise the maximum.")
+    check.integer(scaling, "target_concurrency")
+    check.integer(scaling, "target_utilization_percent")
+    check.choice(scaling, "latency_tolerance")
+    retention = scaling.get("scale_to_zero_retention")
+    if retention is not None:
+        seconds = duration_seconds(retention)
+        if seconds is None:
+            check.error("invalid_value", "scaling.scale_to_zero_retention", "Write the retention as a duration "
+                        "such as `30m`, `1h` or `90s`.")
+        elif seconds > MAX_RETENTION_SECONDS:
+            check.error("scale_to_zero_retention_too_long", "scaling.scale_to_zero_retention", "Knative keeps "
+                        "idle pods at most 1h; use `1h` or less, or set `min_replicas: 1` to stay warm.")
+    batching = spec["batching"]
+    if batching:
+        declared = section_fields("batching")
+        for f in declared:
+            if f.required and batching.get(f.name) is None:
+                check.error("invalid_value", f.path, f"`{f.path}` is required with batching.")
+        for f in declared:
+            check.integer(batching, f.name)
+    if spec["batch"]:
+        check.warn("ignored_field", "batch", "`batch` applies to batch workloads only and is ignored here.")
+        spec["batch"] = {}
+
+
+def _check_batch(check, spec):
+    batch = spec["batch"]
+    for key in ("inputs_uri", "outputs_uri"):
+        value = batch.get(key)
+        if not isinstance(value, str) or not URI_RE.fullmatch(value):
+            check.error("invalid_value", f"batch.{key}", f"`batch.{key}` is required: `s3://<bucket>/<path>` "
+                        "or `pvc://<claim>/<path>`.")
+    for key in ("parallelism", "timeout_minutes", "retries"):
+        check.integer(batch, key)
+    for name in ONLINE_ONLY:
+        if spec[name]:
+            check.warn("ignored_field", name, f"`{name}` applies to online services only and is ignored here.")
+            spec[name] = {}
+
+
+def _check_access_and_rules(check, spec, workload):
+    access = spec["access"]
+    check.choice(access, "visibility")
+    if "cross_cloud_clients" in access and not isinstance(access["cross_cloud_clients"], bool):
+        check.error("invalid_value", "access.cross_cloud_clients", "`access.cross_cloud_clients` is true or false.")
+    if "request_queue" in spec and not isinstance(spec["request_queue"], bool):
+        check.error("invalid_value", "request_queue", "`request_queue` is true or false.")
+    elif spec.get("request_queue") and workload == "online":
+        check.warn("request_queue_discouraged", "request_queue", "A request queue in front of the service is "
+                   "probably not needed: Knative buffers requests and autoscaling adds replicas as load grows. "
+                   "Set `request_queue: false` and tune `scaling` instead.")
+    models = check.integer(spec, "models_per_gpu")
+    if models and models > 1:
+        check.error("bin_packing", "models_per_gpu", "Do not pack several models onto one GPU or swap them in "
+                    "and out: pick the right GPU class for each model, give it its own deployment and let it "
+                    "autoscale (to zero when idle). Set `models_per_gpu: 1`.")
+    pref = check.choice(spec, "region_preference")
+    if pref == "closest-to-users":
+        check.warn("region_by_proximity", "region_preference", "Choosing the region closest to users rarely "
+                   "pays off: generation time dwarfs network latency. Choose the region by GPU availability "
+                   "(`best-availability`).")

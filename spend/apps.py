@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SpendConfig(AppConfig):
+    name = "spend"
+    verbose_name = "Spend"

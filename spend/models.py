@@ -1,0 +1,40 @@
+"""What sync saw (samples) and what it cost (daily rollups)."""
+
+from django.db import models
+
+from specs.vocabulary import Status
+
+
+class StatusSample(models.Model):
+    """What sync saw at one instant: the raw material of charts and spend."""
+
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.CASCADE, related_name="samples")
+    at = models.DateTimeField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    ready_pods = models.PositiveIntegerField()
+    total_pods = models.PositiveIntegerField()
+    gpus_in_use = models.PositiveIntegerField()
+    # The class the pods ran on then: a later revision may move the deployment to another class.
+    gpu_class = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["deployment", "at"]
+        indexes = [models.Index(fields=["deployment", "at"]), models.Index(fields=["at"])]
+
+
+class DailySpend(models.Model):
+    """Spend rolled up per deployment per day, so spend questions stay fast as samples grow."""
+
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.CASCADE, related_name="daily_spend")
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="daily_spend")
+    day = models.DateField()
+    gpu_hours = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    cost_usd = models.DecimalField(max_digits=14, decimal_places=6, default=0)
+    warm_cost_usd = models.DecimalField(
+        max_digits=14, decimal_places=6, default=0, help_text="Spent on pods kept warm while idle"
+    )
+
+    class Meta:
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "day"], name="one_rollup_per_day")]
+        indexes = [models.Index(fields=["team", "day"])]

@@ -1,0 +1,52 @@
+"""Spend reports for a team or a deployment, read from the daily rollups."""
+
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from catalog.pricebook import PriceBook
+
+from .metering import ZERO, money
+from .models import DailySpend
+
+
+def team_spend_by_day(*, team, start, end):
+    """Spend of a team from `start` to `end` (dates, inclusive), by day and by deployment, from DailySpend."""
+    rows = (
+        DailySpend.objects.filter(team=team, day__gte=start, day__lte=end)
+        .values("day", "deployment_id", "deployment__name", "cost_usd", "gpu_hours", "warm_cost_usd")
+        .order_by("day", "deployment__name")
+    )
+    days, by_deployment = {}, {}
+    for r in rows:
+        day = days.setdefault(r["day"], {"day": r["day"], "cost_usd": ZERO, "gpu_hours": ZERO,
+                                         "warm_cost_usd": ZERO, "deployments": []})
+        dep = by_deployment.setdefault(r["deployment_id"], {"id": r["deployment_id"], "name": r["deployment__name"],
+                                                            "cost_usd": ZERO, "gpu_hours": ZERO, "warm_cost_usd": ZERO})
+        for key in ("cost_usd", "gpu_hours", "warm_cost_usd"):
+            day[key] += r[key]
+            dep[key] += r[key]
+        day["deployments"].append({"id": r["deployment_id"], "name": r["deployment__name"],
+                                   "cost_usd": money(r["cost_usd"]), "gpu_hours": r["gpu_hours"]})
+    for item in [*days.values(), *by_deployment.values()]:
+        item["cost_usd"], item["warm_cost_usd"] = money(item["cost_usd"]), money(item["warm_cost_usd"])
+    return {
+        "team": team.slug, "from": start, "to": end, "currency": "USD",
+        "total_usd": money(sum((d["cost_usd"] for d in days.values()), ZERO)),
+        "days": list(days.values()),
+        "deployments": sorted(by_deployment.values(), key=lambda d: (-d["cost_usd"], d["name"])),
+    }
+
+
+def deployment_spend_summary(*, deployment, prices=None):
+    """Today, month to date (rolled up) and the burn rate now ($/h = GPUs in use × current price)."""
+    today = timezone.now().date()
+    totals = DailySpend.objects.filter(deployment=deployment, day__gte=today.replace(day=1), day__lte=today).aggregate(
+        month=Sum("cost_usd"), today=Sum("cost_usd", filter=Q(day=today)), warm=Sum("warm_cost_usd")
+    )
+    prices = prices or PriceBook([deployment.gpu_class])
+    price = prices.price_now(deployment.gpu_class)
+    return {
+        "today_usd": money(totals["today"]), "month_usd": money(totals["month"]),
+        "warm_month_usd": money(totals["warm"]),
+        "price_per_gpu_hour": price, "burn_rate_usd_per_hour": money(deployment.gpus_in_use * price),
+    }

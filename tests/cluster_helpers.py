@@ -1,0 +1,46 @@
+"""Helpers shared by the cluster, lifecycle, sync and worker tests (not fixtures: plain functions)."""
+
+import time
+
+from deployments.services.lifecycle import deployment_create
+from deployments.services.push import deployment_push
+from deployments.services.preview import deployment_preview
+from tests.factories import batch_spec, online_spec
+
+KSVC = "services.serving.knative.dev"
+ISVC = "inferenceservices.serving.kserve.io"
+WORKFLOWS = "workflows.argoproj.io"
+
+
+def spec_completed(spec=None, **overrides):
+    """A completed spec (recommendations filled in), as it would be stored."""
+    preview = deployment_preview(spec=spec or online_spec(**overrides))
+    assert not preview["errors"], preview["errors"]
+    return preview["spec"]
+
+
+def deployment_pushed(user, *, name, team="nlp", batch=False, **overrides):
+    """A deployment created through the service and pushed to the cluster (status applying)."""
+    spec = (batch_spec if batch else online_spec)(team=team, name=name, **overrides)
+    deployment = deployment_create(user=user, spec=spec)
+    assert deployment_push(deployment_id=deployment.pk, revision=1)
+    deployment.refresh_from_db()
+    return deployment
+
+
+def requests_matching(sandbox, method, fragment=""):
+    return [r for r in sandbox.requests if r.method == method and fragment in r.path]
+
+
+def wait_for(predicate, *, timeout=20.0, interval=0.1, step=None, message="condition"):
+    """Poll until predicate() is truthy (calling step() between polls); returns its value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        if step is not None:
+            step()
+        time.sleep(interval)

@@ -1,0 +1,213 @@
+"""Rendered objects: strict validation against the upstream CRDs, golden files, and what a user relies on."""
+
+import copy
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from specs.render import manifests_render
+from sandbox.crdschema import validate_object
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def completed(workload="online", target="knative", tier="accelerated-object", visibility="public",
+              batching=False, protocol="http", **overrides):
+    """A completed spec (what spec_complete returns), built by hand so these tests need no database."""
+    uri = "pvc://llama-weights/llama-3-8b/model.tensors" if tier == "nvme-pvc" else "s3://models/llama-3-8b/model.tensors"
+    spec = {
+        "name": "llama-chat" if workload == "online" else "nightly-batch",
+        "team": "nlp",
+        "workload": workload,
+        "target": target if workload == "online" else "argo",
+        "runtime": {"image": "ghcr.io/acme/llm-server:1.4", "args": ["--port", "8080"], "port": 8080,
+                    "protocol": protocol, "env": {"LOG_LEVEL": "info"},
+                    "secret_env": {"HF_TOKEN": "hf-token/token"}, "timeout_seconds": 300},
+        "model": {"uri": uri, "parameters_billions": 8.0, "precision": "bf16", "format": "tensorizer"},
+        "storage": {"tier": tier, "credentials_secret": "s3-creds"},
+        "compute": {"gpu_class": "RTX_A5000", "gpus_per_replica": 1, "region": "LAS1", "cpu": 4, "memory_gi": 24},
+        "access": {"visibility": visibility, "cross_cloud_clients": False},
+        "request_queue": False, "models_per_gpu": 1, "region_preference": "best-availability",
+    }
+    if tier == "nvme-pvc":
+        spec["storage"]["pvc_size_gi"] = 50
+    if workload == "online":
+        spec["scaling"] = {"min_replicas": 0, "max_replicas": 3, "target_concurrency": 1,
+                           "target_utilization_percent": 85, "scale_to_zero_retention": "30m",
+                           "latency_tolerance": "moderate"}
+        if batching:
+            spec["batching"] = {"max_batch_size": 8, "max_latency_ms": 50}
+    else:
+        spec["batch"] = {"inputs_uri": "s3://data/prompts/", "outputs_uri": "s3://data/completions/",
+                         "parallelism": 4, "timeout_minutes": 120, "retries": 2}
+    spec.update(overrides)
+    return spec
+
+
+ONLINE = [dict(workload="online", target=t, tier=s, visibility=v, batching=b, protocol=p)
+          for t, s, v, b, p in itertools.product(("knative", "kserve"), ("object", "accelerated-object", "nvme-pvc"),
+                                                 ("public", "cluster-local"), (False, True), ("http", "grpc"))]
+BATCH = [dict(workload="batch", tier=s) for s in ("object", "accelerated-object", "nvme-pvc")]
+
+
+@pytest.mark.parametrize("choice", ONLINE + BATCH, ids=lambda c: "-".join(str(v) for v in c.values()))
+def test_every_rendered_object_validates_strictly_against_upstream_crds(choice):
+    objects = manifests_render(completed(**choice), revision=3)
+    kinds = [o["kind"] for o in objects]
+    expected = {"knative": "Service", "kserve": "InferenceService"}.get(choice.get("target"), "Workflow")
+    assert kinds == (["PersistentVolumeClaim", expected] if choice["tier"] == "nvme-pvc" else [expected])
+    for obj in objects:
+        assert validate_object(obj) == [], obj["kind"]
+        assert obj["metadata"]["namespace"] == "tenant-nlp"
+        assert obj["metadata"]["annotations"]["gantry.io/revision"] == "3"
+
+
+def test_strict_validation_catches_a_typo():
+    service = manifests_render(completed())[0]
+    service["spec"]["template"]["spec"]["containerConcurency"] = 1
+    annotations = service["spec"]["template"]["metadata"]["annotations"]
+    annotations["autoscaling.knative.dev/min-scale"] = 0
+    problems = validate_object(service)
+    assert any("containerConcurency" in p for p in problems) and any("min-scale" in p for p in problems)
+
+
+def _pod_spec(obj):
+    return {"Service": lambda: obj["spec"]["template"]["spec"],
+            "InferenceService": lambda: obj["spec"]["predictor"],
+            "Workflow": lambda: obj["spec"]}[obj["kind"]]()
+
+
+def _container(obj):
+    if obj["kind"] == "Workflow":
+        return obj["spec"]["templates"][1]["container"]
+    return _pod_spec(obj)["containers"][0]
+
+
+@pytest.mark.parametrize("choice", [dict(target="knative"), dict(target="kserve"), dict(workload="batch")])
+def test_gpu_affinity_labels_and_secrets(choice):
+    obj = manifests_render(completed(**choice))[-1]
+    terms = _pod_spec(obj)["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    expressions = {e["key"]: e["values"] for e in terms["nodeSelectorTerms"][0]["matchExpressions"]}
+    assert expressions == {"gpu.nvidia.com/class": ["RTX_A5000"], "topology.kubernetes.io/region": ["LAS1"]}
+    container = _container(obj)
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert container["resources"]["requests"] == {"cpu": "4", "memory": "24Gi", "nvidia.com/gpu": "1"}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["HF_TOKEN"] == {"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf-token", "key": "token"}}}
+    assert env["MODEL_URI"]["value"] == "s3://models/llama-3-8b/model.tensors"
+    assert env["TENSORIZER_URI"]["value"] == "s3://models/llama-3-8b/model.tensors"
+    assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    labels = {"app.kubernetes.io/managed-by": "gantry", "gantry.io/team": "nlp"}
+    pod_labels = {"Service": lambda: obj["spec"]["template"]["metadata"]["labels"],
+                  "InferenceService": lambda: obj["spec"]["predictor"]["labels"],
+                  "Workflow": lambda: obj["spec"]["podMetadata"]["labels"]}[obj["kind"]]()
+    for where in (obj["metadata"]["labels"], pod_labels):
+        assert labels.items() <= where.items() and where["gantry.io/deployment"] == obj["metadata"]["name"]
+
+
+def test_knative_service_autoscaling_is_all_strings_and_batching_sets_concurrency():
+    service = manifests_render(completed(batching=True, visibility="cluster-local", protocol="grpc"))[0]
+    template = service["spec"]["template"]
+    assert template["metadata"]["annotations"] == {
+        "autoscaling.knative.dev/class": "kpa.autoscaling.knative.dev",
+        "autoscaling.knative.dev/metric": "concurrency",
+        "autoscaling.knative.dev/target": "1",
+        "autoscaling.knative.dev/target-utilization-percentage": "85",
+        "autoscaling.knative.dev/min-scale": "0",
+        "autoscaling.knative.dev/max-scale": "3",
+        "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "30m",
+    }
+    assert template["spec"]["containerConcurrency"] == 8 and template["spec"]["timeoutSeconds"] == 300
+    assert service["metadata"]["labels"]["networking.knative.dev/visibility"] == "cluster-local"
+    container = template["spec"]["containers"][0]
+    assert container["ports"] == [{"containerPort": 8080, "name": "h2c", "protocol": "TCP"}]
+    assert container["readinessProbe"]["tcpSocket"]["port"] == 8080
+    assert "networking.knative.dev/visibility" not in manifests_render(completed())[0]["metadata"]["labels"]
+
+
+def test_warm_service_has_no_retention_annotation():
+    spec = completed()
+    spec["scaling"].update(min_replicas=1)
+    annotations = manifests_render(spec)[0]["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["autoscaling.knative.dev/min-scale"] == "1"
+    assert "autoscaling.knative.dev/scale-to-zero-pod-retention-period" not in annotations
+
+
+def test_inference_service_scaling_batcher_and_storage():
+    isvc = manifests_render(completed(target="kserve", batching=True, tier="nvme-pvc"))[1]
+    predictor = isvc["spec"]["predictor"]
+    assert (predictor["minReplicas"], predictor["maxReplicas"]) == (0, 3)
+    assert (predictor["scaleMetric"], predictor["scaleTarget"]) == ("concurrency", 1)
+    assert predictor["batcher"] == {"maxBatchSize": 8, "maxLatency": 50}
+    assert predictor["storageUris"] == [{"mountPath": "/mnt/models", "uri": "pvc://llama-weights/llama-3-8b/model.tensors"}]
+    assert predictor["containers"][0]["name"] == "kserve-container"
+
+
+def test_pvc_in_the_pods_region_shared_when_several_pods_read_it():
+    pvc = manifests_render(completed(tier="nvme-pvc"))[0]
+    assert pvc["metadata"]["name"] == "llama-weights"
+    assert pvc["spec"]["storageClassName"] == "shared-nvme-las1" and pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    spec = completed(tier="nvme-pvc")
+    spec["scaling"]["max_replicas"] = 1
+    pvc, service = manifests_render(spec)
+    assert pvc["spec"]["storageClassName"] == "block-nvme-las1" and pvc["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "50Gi"
+    pod = service["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "model", "persistentVolumeClaim": {"claimName": "llama-weights", "readOnly": True}}]
+    env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
+    assert env["MODEL_URI"] == "/mnt/models/llama-3-8b/model.tensors"
+
+
+def test_workflow_shards_retries_and_lifetimes():
+    workflow = manifests_render(completed(workload="batch"))[0]
+    spec = workflow["spec"]
+    assert spec["parallelism"] == 4 and spec["activeDeadlineSeconds"] == 7200
+    assert spec["podGC"] == {"strategy": "OnPodSuccess"} and "secondsAfterSuccess" in spec["ttlStrategy"]
+    for parameter in spec["arguments"]["parameters"]:
+        assert isinstance(parameter["value"], str)
+    assert {p["name"]: p["value"] for p in spec["arguments"]["parameters"]}["shard-count"] == "4"
+    run, shard = spec["templates"]
+    step = run["steps"][0][0]
+    assert step["withSequence"] == {"count": "4"} and step["arguments"]["parameters"][0]["value"] == "{{item}}"
+    assert shard["retryStrategy"]["limit"] == "2" and shard["retryStrategy"]["backoff"]["factor"] == "2"
+    env = {e["name"]: e.get("value") for e in shard["container"]["env"]}
+    assert env["SHARD_INDEX"] == "{{inputs.parameters.shard-index}}"
+    assert env["SHARD_COUNT"] == "{{workflow.parameters.shard-count}}"
+    assert "ports" not in shard["container"]
+
+
+def test_no_secret_value_anywhere_in_the_output():
+    text = json.dumps(manifests_render(completed()))
+    assert "hf-token" in text and "valueFrom" in text
+    assert '"value": "hf-token/token"' not in text
+
+
+def test_output_is_deterministic_and_does_not_touch_the_input():
+    spec = completed(target="kserve", batching=True)
+    before = copy.deepcopy(spec)
+    first = json.dumps(manifests_render(spec, revision=1))
+    assert json.dumps(manifests_render(copy.deepcopy(spec), revision=1)) == first
+    assert spec == before
+
+
+GOLDEN_CASES = {
+    "knative-online": dict(),
+    "knative-grpc-cluster-local-batching": dict(protocol="grpc", visibility="cluster-local", batching=True),
+    "kserve-nvme-pvc": dict(target="kserve", tier="nvme-pvc", batching=True),
+    "argo-batch": dict(workload="batch"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_golden_yaml(case):
+    """Compare with tests/specs/golden/<case>.yaml; UPDATE_GOLDEN=1 rewrites them (review the diff)."""
+    rendered = yaml.safe_dump_all(manifests_render(completed(**GOLDEN_CASES[case]), revision=1), sort_keys=True)
+    path = GOLDEN / f"{case}.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(rendered)
+    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review it"
+    assert rendered == path.read_text()

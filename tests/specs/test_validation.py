@@ -1,0 +1,154 @@
+"""Every error and warning code of SPEC.md: triggered, with its field and a message that says how to fix it."""
+
+import copy
+
+import pytest
+
+from specs.secrets import looks_like_secret
+from tests.spec_helpers import validate
+from tests.factories import batch_spec, online_spec
+
+pytestmark = pytest.mark.django_db
+
+
+def _with(spec, path, value):
+    spec = copy.deepcopy(spec)
+    *parents, last = path.split(".")
+    node = spec
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[last] = value
+    return spec
+
+
+def _codes(issues):
+    return [(i.code, i.field) for i in issues]
+
+
+def test_valid_specs_have_no_errors(team):
+    for spec in (online_spec(), batch_spec()):
+        result = validate(spec)
+        assert result.errors == [] and result.ok
+    assert validate(online_spec()).spec["runtime"]["port"] == 8080
+
+
+ERRORS = [
+    ("name", "Llama_Chat", "invalid_name", "name", "DNS-1123"),
+    ("name", "x" * 41, "invalid_name", "name", "1-40"),
+    ("team", "nobody", "unknown_team", "team", "team you belong to"),
+    ("compute.gpu_class", "TPU_V5", "unknown_gpu_class", "compute.gpu_class", "leave it out"),
+    ("compute.region", "MARS1", "unknown_region", "compute.region", "LAS1"),
+    ("compute.gpu_class", "H200", "gpu_not_in_region", "compute.gpu_class", "RNO2"),
+    ("scaling.scale_to_zero_retention", "2h", "scale_to_zero_retention_too_long",
+     "scaling.scale_to_zero_retention", "at most 1h"),
+    ("scaling.min_replicas", 5, "invalid_replicas", "scaling.min_replicas", "above `max_replicas`"),
+    ("scaling.max_replicas", 0, "invalid_replicas", "scaling.max_replicas", "at least 1"),
+    ("runtime.image", "", "missing_image", "runtime.image", "tag or digest"),
+    ("runtime.image", "ghcr.io/acme/llm-server", "missing_image", "runtime.image", "explicit tag or digest"),
+    ("runtime.env", {"HF_TOKEN": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"}, "plaintext_secret",
+     "runtime.env.HF_TOKEN", "runtime.secret_env"),
+    ("runtime.env", {"DB_PASSWORD": "hunter2"}, "plaintext_secret", "runtime.env.DB_PASSWORD", "Kubernetes Secret"),
+    ("runtime.secret_env", {"HF_TOKEN": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"}, "plaintext_secret",
+     "runtime.secret_env.HF_TOKEN", "<secret name>/<key>"),
+    ("runtime.secret_env", {"HF_TOKEN": "just-a-name"}, "invalid_secret_ref", "runtime.secret_env.HF_TOKEN",
+     "<secret name>/<key>"),
+    ("storage.credentials_secret", "AKIAIOSFODNN7EXAMPLE", "plaintext_secret", "storage.credentials_secret",
+     "give only its name"),
+    ("runtime.timeout_seconds", 900, "request_timeout_too_long", "runtime.timeout_seconds", "workload: batch"),
+    ("models_per_gpu", 3, "bin_packing", "models_per_gpu", "pick the right GPU"),
+    ("storage.tier", "nvme-pvc", "storage_mismatch", "storage.tier", "pvc://"),
+    ("model.uri", "http://example.com/model.bin", "invalid_model_uri", "model.uri", "s3://"),
+    ("scaling.latency_tolerance", "whatever", "invalid_value", "scaling.latency_tolerance", "strict"),
+    ("runtime.colour", "blue", "unknown_field", "runtime.colour", "not a v1 spec field"),
+]
+
+
+@pytest.mark.parametrize("path,value,code,field,hint", ERRORS, ids=[f"{e[2]}:{e[0]}" for e in ERRORS])
+def test_each_error_has_code_field_and_a_fix(team, path, value, code, field, hint):
+    result = validate(_with(online_spec(), path, value))
+    matching = [e for e in result.errors if e.code == code]
+    assert matching, _codes(result.errors)
+    assert matching[0].field == field
+    assert hint in matching[0].message
+
+
+def test_insufficient_gpu_memory_says_how_many_gpus_would_do(team):
+    spec = _with(online_spec(), "compute", {"gpu_class": "A100_NVLINK", "gpus_per_replica": 1, "region": "LAS1"})
+    spec["model"]["parameters_billions"] = 70
+    error = next(e for e in validate(spec).errors if e.code == "insufficient_gpu_memory")
+    assert error.field == "compute.gpu_class"
+    assert "170 GB" in error.message and "40 GB" in error.message and "use 8 GPUs per replica" in error.message
+
+
+def test_multi_gpu_needs_nvlink(team):
+    spec = _with(online_spec(), "compute", {"gpu_class": "H100_PCIE", "gpus_per_replica": 2, "region": "LAS1"})
+    error = next(e for e in validate(spec).errors if e.code == "multi_gpu_needs_nvlink")
+    assert error.field == "compute.gpus_per_replica" and "NVLink" in error.message
+
+
+def test_unknown_team_for_a_user_who_is_not_a_member(team, outsider, owner, staff):
+    assert [e.code for e in validate(online_spec(), user=outsider).errors] == ["unknown_team"]
+    assert validate(online_spec(), user=owner).ok
+    assert validate(online_spec(), user=staff).ok
+
+
+WARNINGS = [
+    ("request_queue", True, "request_queue_discouraged", "request_queue", "autoscaling"),
+    ("region_preference", "closest-to-users", "region_by_proximity", "region_preference", "GPU availability"),
+    ("model.uri", "pvc://models/llama/model.tensors", "pvc_needs_feature_flag", "model.uri",
+     "kubernetes.podspec-persistent-volume-claim"),
+]
+
+
+@pytest.mark.parametrize("path,value,code,field,hint", WARNINGS, ids=[w[2] for w in WARNINGS])
+def test_each_warning_never_blocks(team, path, value, code, field, hint):
+    result = validate(_with(online_spec(), path, value))
+    assert result.errors == []
+    warning = next(w for w in result.warnings if w.code == code)
+    assert warning.field == field and hint in warning.message
+
+
+def test_pvc_on_kserve_does_not_warn(team):
+    spec = _with(online_spec(target="kserve"), "model.uri", "pvc://models/llama/model.tensors")
+    assert "pvc_needs_feature_flag" not in [w.code for w in validate(spec).warnings]
+
+
+def test_batch_rules(team):
+    result = validate(_with(batch_spec(target="knative"), "batch.inputs_uri", None))
+    assert ("invalid_value", "target") in _codes(result.errors)
+    assert ("invalid_value", "batch.inputs_uri") in _codes(result.errors)
+    result = validate(_with(batch_spec(), "scaling", {"min_replicas": 0}))
+    assert result.ok and ("ignored_field", "scaling") in _codes(result.warnings)
+    assert "scaling" not in result.spec and result.spec["target"] == "argo"
+
+
+def test_secret_references_are_accepted(team):
+    spec = _with(online_spec(), "runtime.secret_env", {"HF_TOKEN": "hf-token/token", "KEY": "s3.creds/access_key"})
+    spec["runtime"]["env"] = {"LOG_LEVEL": "info", "MODEL_NAME": "meta-llama/Llama-3-8B-Instruct"}
+    assert validate(spec).ok
+
+
+@pytest.mark.parametrize("value,secret", [
+    ("hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345", True),
+    ("sk-proj-abc123", True),
+    ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", True),
+    ("-----BEGIN PRIVATE KEY-----", True),
+    ("s3-creds", False),
+    ("info", False),
+    ("meta-llama/Llama-3-8B-Instruct", False),
+    ("https://example.com/v1", False),
+])
+def test_looks_like_secret(value, secret):
+    assert looks_like_secret(value) is secret
+
+
+def test_not_an_object():
+    result = validate(["nope"])
+    assert [e.code for e in result.errors] == ["invalid_value"]
+
+
+def test_our_own_api_keys_and_hex_tokens_are_secrets():
+    from teams.models import ApiToken
+
+    assert looks_like_secret(ApiToken.generate_key())
+    assert looks_like_secret("d41d8cd98f00b204e9800998ecf8427e")
