@@ -14,9 +14,9 @@ RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 
 def bare_deployments(request):
     """The same rows, scope and order as the API's first page, built from .values() with no framework."""
+    from deployments.selectors import deployments_for_user
     from deployments.state import FINAL_STATUSES
     from specs.vocabulary import Status
-    from deployments.selectors import deployments_for_user
 
     if not request.user.is_authenticated:
         return JsonResponse({"errors": [{"code": "not_authenticated"}]}, status=401)

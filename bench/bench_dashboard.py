@@ -50,9 +50,9 @@ def _data_ensure():
     from django.db import transaction
     from django.utils import timezone
 
-    from spend.models import DailySpend, StatusSample
     from deployments.models import Deployment, Revision
     from specs.vocabulary import Status, Target, Workload
+    from spend.models import DailySpend, StatusSample
     from teams.models import Membership, Role, Team
 
     team, _ = Team.objects.get_or_create(slug="bench", defaults={"name": "Bench", "monthly_budget_usd": 500000})

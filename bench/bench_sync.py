@@ -16,8 +16,8 @@ TEAM_PREFIX = "syncbench"
 
 def _template():
     """A valid rendered Knative Service (the recommender's output), renamed per deployment."""
-    from specs.render import manifests_render
     from deployments.services.preview import deployment_preview
+    from specs.render import manifests_render
 
     from .bench_push import SPEC
 
@@ -40,8 +40,8 @@ def _rows_create(n, teams, spec):
     from django.utils import timezone
 
     from deployments.models import Deployment, Revision
-    from spend.models import StatusSample
     from specs.vocabulary import Status, Target, Workload
+    from spend.models import StatusSample
 
     namespaces = len(teams)
     with transaction.atomic():
@@ -94,8 +94,8 @@ def run(sizes=SIZES, *, sandbox, namespaces=NAMESPACES, cycles=CYCLES):
     from django.test.utils import CaptureQueriesContext
 
     from deployments.models import Deployment
-    from specs.vocabulary import Status
     from deployments.services.sync import status_sync
+    from specs.vocabulary import Status
 
     teams = _teams_ensure(namespaces)
     spec, ksvc = _template()

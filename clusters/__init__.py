@@ -8,11 +8,30 @@ Every failure leaves as ClusterError(message, permanent). The names below are th
 
 from .client import ClusterError, NotFound, api_client
 from .labels import (
-    DEPLOYMENT_LABEL, IDLE_SINCE_ANNOTATION, MANAGED_SELECTOR, REVISION_ANNOTATION, TEAM_LABEL, namespace_for,
+    DEPLOYMENT_LABEL,
+    IDLE_SINCE_ANNOTATION,
+    MANAGED_SELECTOR,
+    REVISION_ANNOTATION,
+    TEAM_LABEL,
+    namespace_for,
 )
 from .objects import (
-    ARGO, FIELD_MANAGER, KNATIVE, KSERVE, RESOURCES, TARGET_KINDS, cluster_ping, events_list, namespace_ensure,
-    object_apply, object_describe, object_get, objects_apply, objects_delete, objects_list, pods_list,
+    ARGO,
+    FIELD_MANAGER,
+    KNATIVE,
+    KSERVE,
+    RESOURCES,
+    TARGET_KINDS,
+    cluster_ping,
+    events_list,
+    namespace_ensure,
+    object_apply,
+    object_describe,
+    object_get,
+    objects_apply,
+    objects_delete,
+    objects_list,
+    pods_list,
 )
 from .observe import Observation, live_objects, namespace_observe
 from .status import object_status, status_read

@@ -3,6 +3,7 @@
 from .labels import IDLE_SINCE_ANNOTATION, REVISION_ANNOTATION
 from .objects import KNATIVE, KSERVE, object_get
 
+
 def _condition(obj, kind="Ready"):
     for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == kind:

@@ -12,14 +12,15 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from .models import Deployment, Revision
 from audit.models import Event
-from specs.vocabulary import Status
-from .services import approvals, lifecycle
 from audit.services import admin_action_record, spec_diff
+from specs.vocabulary import Status
+
+from .models import Deployment, Revision
+from .services import approvals, lifecycle
 
 # Actions show on the list (many at once) and on each deployment's page.
 BOTH = [admin.ActionLocation.CHANGE_LIST, admin.ActionLocation.CHANGE_FORM]
@@ -167,8 +168,6 @@ class DeploymentAdmin(admin.ModelAdmin):
         return False  # new deployments come from a spec (create_from_spec below), never a bare row
 
     def get_urls(self):
-        from django.urls import path
-
         view = self.admin_site.admin_view(self.create_from_spec)
         return [path("create/", view, name="deployments_deployment_create_from_spec"), *super().get_urls()]
 

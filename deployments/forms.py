@@ -10,7 +10,6 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, regions_list, storage_tiers_list
-
 from specs.recommend import GPU_COUNTS
 from specs.schema import BOOL, INT, NUMBER, spec_field
 from specs.secrets import looks_like_secret

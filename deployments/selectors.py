@@ -6,7 +6,6 @@ Anyone else gets 404 for a deployment, never 403, so ids reveal nothing.
 
 from django.http import Http404
 
-
 from .models import Deployment
 
 

@@ -15,11 +15,11 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
 from catalog.pricebook import PriceBook
+from specs.vocabulary import Status
 from spend import metering as spend
 from spend.budgets import budget_level
 from spend.models import DailySpend
 from spend.rollups import retention_expression
-from specs.vocabulary import Status
 from teams.models import Team
 from teams.selectors import teams_for_user
 

@@ -7,14 +7,15 @@ import yaml
 from django.utils import timezone
 
 from audit.models import Event
+from specs.vocabulary import Target
 from spend import metering as spend
 from spend.ledger import batch_run_cost, scale_to_zero_ledger
 from spend.models import DailySpend, StatusSample
 from spend.selectors import deployment_spend_summary
-from specs.vocabulary import Target
 
 from .services.manifests import revision_manifests
-from .state import ZERO as AT_ZERO, scale_to_zero_state
+from .state import ZERO as AT_ZERO
+from .state import scale_to_zero_state
 
 RANGES = {
     # key: (label, span, bucket)

@@ -9,13 +9,13 @@ from django.db.models import Count, DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from audit.models import Event
 from catalog.models import RegionOffering
+from specs.vocabulary import Status
 from teams.models import Team
 
-from .state import LIVE_STATUSES
 from .models import Deployment
-from audit.models import Event
-from specs.vocabulary import Status
+from .state import LIVE_STATUSES
 
 # How far back the "recent drift" list looks in the event log.
 DRIFT_WINDOW = timedelta(days=7)

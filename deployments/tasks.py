@@ -10,7 +10,8 @@ from clusters import ClusterError
 from spend.rollups import rollup_spend as spend_rollup_run
 
 from . import dispatch
-from .services import push, reconcile as reconcile_service, sync
+from .services import push, sync
+from .services import reconcile as reconcile_service
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.views.defaults import page_not_found, server_error
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -89,8 +90,6 @@ def api_not_found(request, exception=None):
     """handler404: JSON in the one shape under /api/, Django's HTML page elsewhere."""
     if request.path.startswith("/api/"):
         return JsonResponse({"errors": [error("not_found", None, "No such API endpoint.")]}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)
 
 
@@ -100,6 +99,4 @@ def api_server_error(request):
             {"errors": [error("server_error", None, "Something went wrong on our side; try again later.")]},
             status=500,
         )
-    from django.views.defaults import server_error
-
     return server_error(request)

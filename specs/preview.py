@@ -4,10 +4,11 @@ Pure: the caller passes the catalog snapshot and the teams the user may deploy t
 the database (the team's quota and budget) is added by deployments/services/preview.py.
 """
 
+from .checker import Issue
 from .cost import cost_estimate
 from .recommend import cold_start_seconds, spec_advice, spec_complete
 from .render import manifests_render
-from .validation import Issue, spec_validate
+from .validation import spec_validate
 
 
 def spec_preview(spec, *, catalog, teams, revision=None):

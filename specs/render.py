@@ -6,7 +6,12 @@ Annotation and Argo parameter values are strings, as the API server wants.
 """
 
 from clusters.labels import (
-    DEPLOYMENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, REVISION_ANNOTATION, TEAM_LABEL, namespace_for,
+    DEPLOYMENT_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    REVISION_ANNOTATION,
+    TEAM_LABEL,
+    namespace_for,
 )
 
 MODEL_MOUNT = "/mnt/models"

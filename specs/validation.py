@@ -8,8 +8,19 @@ is checked, including that the GPU holds the model.
 """
 
 import re
-from dataclasses import dataclass, field
 
+from teams.slugs import is_team_slug
+
+from .checker import Issue, SpecResult, Checker, nul_paths
+from .formats import (
+    ENV_NAME_RE,
+    IMAGE_RE,
+    NAME_RE,
+    SECRET_NAME_RE,
+    SECRET_REF_RE,
+    URI_RE,
+    duration_seconds,
+)
 from .recommend import BYTES_PER_PARAMETER, GPU_COUNTS, gpu_memory_needed_gb, region_alternatives
 from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
 from .secrets import SENSITIVE_NAME_RE, looks_like_secret
@@ -17,133 +28,6 @@ from .secrets import SENSITIVE_NAME_RE, looks_like_secret
 ONLINE_ONLY = ("scaling", "batching")
 MAX_RETENTION_SECONDS = 3600
 MAX_TIMEOUT_SECONDS = 600
-TEAM_SLUG_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$")
-NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-SECRET_REF_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)/([-._a-zA-Z0-9]{1,253})$")
-ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# repository[:tag][@digest]; a tag or a digest is required so that a revision is reproducible.
-IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$")
-DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
-
-
-@dataclass(frozen=True)
-class Issue:
-    code: str
-    field: str | None
-    message: str
-
-    def as_dict(self):
-        return {"code": self.code, "field": self.field, "message": self.message}
-
-
-@dataclass
-class SpecResult:
-    spec: dict
-    errors: list[Issue] = field(default_factory=list)
-    warnings: list[Issue] = field(default_factory=list)
-
-    @property
-    def ok(self):
-        return not self.errors
-
-
-def _nul_paths(data):
-    """Dotted paths of every key or string value that contains U+0000 (iterative: input may nest deeply)."""
-    found, stack = [], [("", data)]
-    while stack:
-        path, node = stack.pop()
-        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-        for key, value in items:
-            sub = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key) or (isinstance(value, str) and "\x00" in value):
-                found.append(sub.replace("\x00", "\\u0000"))
-            else:
-                stack.append((sub, value))
-    return sorted(found)
-
-
-def duration_seconds(text):
-    """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
-    match = DURATION_RE.fullmatch(text or "") if isinstance(text, str) else None
-    if not match or not any(match.groups()):
-        return None
-    hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return hours * 3600 + minutes * 60 + seconds
-
-
-class _Checker:
-    """Collects issues while walking the spec; one instance per validation."""
-
-    def __init__(self, data):
-        self.data = data
-        self.errors = []
-        self.warnings = []
-
-    def error(self, code, path, message):
-        self.errors.append(Issue(code, path, message))
-
-    def warn(self, code, path, message):
-        self.warnings.append(Issue(code, path, message))
-
-    def section(self, name):
-        value = self.data.get(name)
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            self.error("invalid_value", name, f"`{name}` must be an object.")
-            return {}
-        for key in sorted(set(value) - SECTIONS[name]):
-            self.error("unknown_field", f"{name}.{key}",
-                       f"`{name}.{key}` is not a v1 spec field; remove it or check the spelling.")
-        return {k: v for k, v in value.items() if v is not None}
-
-    def integer(self, section, key, *, code="invalid_value"):
-        """A whole number within the bounds the schema declares for it, else an error and None."""
-        value = section.get(key)
-        if value is None:
-            return None
-        path = self._path(section, key)
-        declared = spec_field(path)
-        minimum, maximum = declared.minimum, declared.maximum
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum
-        ):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            self.error(code, path, f"`{path}` must be a whole number {bound}.")
-            return None
-        return value
-
-    def number(self, section, key):
-        value = section.get(key)
-        if value is None:
-            return None
-        path = self._path(section, key)
-        minimum = spec_field(path).minimum
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum:
-            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum}.")
-            return None
-        return value
-
-    def choice(self, section, key, choices=None, *, default=None):
-        """One of the values the schema declares (or `choices`, a narrower set); `default` when left out."""
-        value = section.get(key)
-        value = default if value is None else value
-        path = self._path(section, key)
-        choices = choices or spec_field(path).values
-        if value is not None and (not isinstance(value, str) or value not in choices):
-            self.error("invalid_value", path, f"`{path}` must be one of: {', '.join(choices)}.")
-            return default
-        return value
-
-    def _path(self, section, key):
-        for name in SECTIONS:
-            if self.data.get(name) is section:
-                return f"{name}.{key}"
-        return key
-
-
 def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult":
     """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do.
 
@@ -153,8 +37,8 @@ def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult
         return SpecResult({}, [Issue("invalid_value", None, "The spec must be a JSON object.")])
     # null means "left out": the recommender fills it in like a missing key.
     spec = {k: v for k, v in data.items() if k in TOP_LEVEL and v is not None}
-    check = _Checker(spec)
-    for path in _nul_paths(data):
+    check = Checker(spec)
+    for path in nul_paths(data):
         if path in ("name", "team"):
             continue  # their own checks refuse it (invalid_name, unknown_team)
         # PostgreSQL cannot store U+0000 in JSON: refuse it here rather than fail on save.
@@ -186,7 +70,7 @@ def _check_identity(check, spec, teams):
         check.error("invalid_name", "name", "Use 1-40 lowercase letters, digits or '-', starting and ending "
                     "with a letter or digit (a DNS-1123 label), e.g. `llama-chat`.")
     team = spec.get("team")
-    if not isinstance(team, str) or not TEAM_SLUG_RE.fullmatch(team) or team not in teams:
+    if not is_team_slug(team) or team not in teams:
         check.error("unknown_team", "team", f"`{team}` is not a team you belong to; pick one of your teams "
                     "(the slug shown on your dashboard).")
     workload = check.choice(spec, "workload")

@@ -12,7 +12,14 @@ from django.utils import timezone
 from specs.vocabulary import Target
 
 from .metering import (
-    ZERO, max_sample_gap, meter_runs, money, retention_seconds, runs_from_samples, series_prices, warm_windows,
+    ZERO,
+    max_sample_gap,
+    meter_runs,
+    money,
+    retention_seconds,
+    runs_from_samples,
+    series_prices,
+    warm_windows,
 )
 from .models import StatusSample
 

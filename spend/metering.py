@@ -22,7 +22,7 @@ from decimal import Decimal
 from django.conf import settings
 
 from catalog.pricebook import PriceBook
-from specs.validation import duration_seconds
+from specs.formats import duration_seconds
 from specs.vocabulary import Status
 
 HOUR = Decimal(3600)

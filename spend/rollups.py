@@ -17,7 +17,13 @@ from catalog.pricebook import PriceBook
 from specs.vocabulary import Target
 
 from .metering import (
-    MICRO, day_bounds, max_sample_gap, meter_runs, retention_seconds, runs_from_samples, sample_retention,
+    MICRO,
+    day_bounds,
+    max_sample_gap,
+    meter_runs,
+    retention_seconds,
+    runs_from_samples,
+    sample_retention,
     warm_windows,
 )
 from .models import DailySpend, StatusSample

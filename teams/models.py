@@ -5,10 +5,9 @@ from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-slug_validator = RegexValidator(
-    r"^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$",
-    "Use 1-32 lowercase letters, digits or '-', starting and ending with a letter or digit.",
-)
+from .slugs import TEAM_SLUG_HELP, TEAM_SLUG_RE
+
+slug_validator = RegexValidator(TEAM_SLUG_RE, TEAM_SLUG_HELP)
 
 
 class Role(models.TextChoices):

@@ -3,8 +3,8 @@
 import time
 
 from deployments.services.lifecycle import deployment_create
-from deployments.services.push import deployment_push
 from deployments.services.preview import deployment_preview
+from deployments.services.push import deployment_push
 from tests.factories import batch_spec, online_spec
 
 KSVC = "services.serving.knative.dev"

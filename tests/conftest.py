@@ -8,7 +8,6 @@ from teams.models import Role
 from .factories import MembershipFactory, TeamFactory, UserFactory
 
 
-
 def pytest_configure(config):
     # Real hashing costs ~0.3 s per user; tests need many users, not strong hashes.
     from django.conf import settings

@@ -6,7 +6,6 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-
 from ..services.preview import deployment_preview
 from .serializers import DeploymentSpecSerializer, PreviewInvalidSerializer, PreviewSerializer
 

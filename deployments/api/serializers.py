@@ -3,7 +3,6 @@
 from rest_framework import serializers
 
 from apibase.schema import ErrorItemSerializer
-
 from specs.vocabulary import Status, Target, Workload
 
 from .spec_serializers import DeploymentSpecSerializer

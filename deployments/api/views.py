@@ -16,9 +16,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from apibase.schema import ErrorSerializer
-
-from spend.selectors import deployment_spend_summary
 from specs.vocabulary import Status
+from spend.selectors import deployment_spend_summary
+from teams.slugs import TEAM_SLUG_HELP, is_team_slug
 
 from ..models import IdempotencyKey
 from ..selectors import deployment_get_for_user, deployments_for_user
@@ -104,6 +104,8 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
     def filter_queryset(self, queryset):
         params = self.request.query_params
         if team := params.get("team"):
+            if not is_team_slug(team):
+                raise serializers.ValidationError({"team": [f"`team` is a team slug. {TEAM_SLUG_HELP}"]})
             queryset = queryset.filter(team__slug=team)
         if state := params.get("status"):
             if state not in Status.values:

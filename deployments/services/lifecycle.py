@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from audit.models import Event
 from audit.services import event_record
+from specs.checker import Issue
 from specs.preview import preview_document, spec_preview
-from specs.validation import Issue
 from specs.vocabulary import Status, Target, Workload
 from teams.models import Team
 from teams.selectors import user_can_deploy
 
-from ..errors import DeploymentConflict, SpecInvalid
 from ..dispatch import push_dispatch, sync_dispatch, teardown_dispatch
+from ..errors import DeploymentConflict, SpecInvalid
 from ..models import Deployment, IdempotencyKey, Revision
 from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts

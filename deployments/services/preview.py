@@ -5,10 +5,9 @@ teams the user may deploy to, and the team's quota and budget (over_quota).
 """
 
 from catalog.selectors import catalog_snapshot
+from specs.preview import preview_document, spec_preview
 from teams.models import Team
 from teams.selectors import team_slugs_for_user
-
-from specs.preview import preview_document, spec_preview
 
 from .quota import quota_check
 

@@ -2,8 +2,8 @@
 
 from decimal import Decimal
 
+from specs.checker import Issue
 from spend.budgets import team_month_to_date
-from specs.validation import Issue
 
 from ..models import Deployment
 from ..state import COUNTED_STATUSES

@@ -17,11 +17,11 @@ from django.utils import timezone
 import clusters
 from audit.models import Event
 from audit.services import event_build, events_record
+from specs.vocabulary import Status
 from spend.models import StatusSample
 
 from ..models import Deployment
 from ..state import SYNCED_STATUSES, SYSTEM, status_from_observation, transition_allowed
-from specs.vocabulary import Status
 
 log = logging.getLogger(__name__)
 

@@ -5,6 +5,8 @@ from django.shortcuts import render
 
 from specs.vocabulary import Status
 from teams.selectors import teams_for_user
+from teams.slugs import is_team_slug
+
 from ..selectors_dashboard import dashboard_read
 
 # htmx stops polling when a poll answers 286.
@@ -14,6 +16,8 @@ STOP_POLLING = 286
 @login_required
 def dashboard(request):
     team = request.GET.get("team") or None
+    if team is not None and not is_team_slug(team):
+        team = None  # like an unknown status: the filter is ignored, never a database error
     status = request.GET.get("status") or None
     if status not in Status.values:
         status = None

@@ -13,7 +13,12 @@ from teams.selectors import user_can_deploy
 
 from ..selectors import deployment_get_for_user
 from ..selectors_detail import (
-    RANGES, deployment_chart, deployment_events, deployment_ledger, deployment_live_read, deployment_manifests_yaml,
+    RANGES,
+    deployment_chart,
+    deployment_events,
+    deployment_ledger,
+    deployment_live_read,
+    deployment_manifests_yaml,
     deployment_revisions,
 )
 from ..services import lifecycle

@@ -7,11 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import Event
 from catalog.models import GpuClass, GpuPrice
 from catalog.pricebook import gpu_price_at
-from audit.models import Event
-from spend.models import StatusSample
 from specs.vocabulary import Status
+from spend.models import StatusSample
 from spend.rollups import deployments_meter
 from tests.admin_helpers import change_form_data
 from tests.factories import DeploymentFactory

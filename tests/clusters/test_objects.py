@@ -6,7 +6,6 @@ import pytest
 
 import clusters as cluster
 from specs.render import manifests_render
-
 from tests.cluster_helpers import KSVC, requests_matching, spec_completed
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]

@@ -7,8 +7,8 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from audit.models import Event
-from specs.vocabulary import Status
 from deployments.services import lifecycle
+from specs.vocabulary import Status
 from tests.factories import DeploymentFactory
 
 CHANGELIST = reverse("admin:deployments_deployment_changelist")

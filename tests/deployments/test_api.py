@@ -4,9 +4,8 @@ import yaml
 
 from deployments.models import Deployment
 from specs.vocabulary import Status
-from tests.factories import online_spec
-
 from tests.api_fixtures import assert_error_shape, stored_deployment
+from tests.factories import online_spec
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +135,16 @@ def test_delete_twice_is_harmless(api, owner, deployment):
     assert client.delete(f"/api/v1/deployments/{deployment.pk}/").status_code == 202
     again = client.delete(f"/api/v1/deployments/{deployment.pk}/")
     assert again.status_code == 202 and again.json()["status"]["phase"] == "deleting"
+
+
+def test_a_team_filter_that_is_not_a_slug_is_a_400_not_a_database_error(api, deployer, deployment):
+    # Found by schemathesis: a NUL byte reached PostgreSQL as a filter value and answered 500.
+    for value in ["nlp\x00", "Ïë", "x" * 40]:
+        response = api(deployer).get("/api/v1/deployments/", {"team": value})
+        assert assert_error_shape(response, 400)[0]["field"] == "team"
+    assert api(deployer).get("/api/v1/deployments/", {"team": "nlp"}).json()["count"] == 1
+
+
+def test_the_dashboard_ignores_a_team_filter_that_is_not_a_slug(login, deployer, deployment):
+    response = login(deployer).get("/", {"team": "nlp\x00"})
+    assert response.status_code == 200 and "llama-chat" in response.content.decode()

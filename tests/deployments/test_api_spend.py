@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 
 from spend.models import DailySpend
-
 from tests.api_fixtures import assert_error_shape, expected_status
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from audit.models import Event
-from specs.vocabulary import Status
 from deployments.services.approvals import deployment_approve, deployment_reject
 from deployments.services.lifecycle import deployment_create
+from specs.vocabulary import Status
 from tests.factories import DeploymentFactory, online_spec
 
 CHANGELIST = reverse("admin:deployments_deployment_changelist")

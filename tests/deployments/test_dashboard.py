@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from spend.models import DailySpend
 from specs.vocabulary import Status, Target, Workload
+from spend.models import DailySpend
 from tests.factories import DeploymentFactory, TeamFactory, batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
@@ -153,8 +153,8 @@ def test_query_count_does_not_grow_with_deployments(team, owner, login):
 @pytest.mark.timeout(60)
 def test_dashboard_numbers_match_the_pods_in_the_sandbox_after_a_sync(sandbox, sandbox_kubeconfig, deployer, login):
     from deployments.services.sync import status_sync
-
     from tests.cluster_helpers import deployment_pushed
+
     from .test_sync import running_pods_by_deployment, simulate
 
     deployments = {}

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from spend.models import DailySpend, StatusSample
 from audit.models import Event
 from deployments.models import Revision
 from specs.vocabulary import Status, Target, Workload
-from tests.spec_helpers import complete
+from spend.models import DailySpend, StatusSample
 from tests.factories import DeploymentFactory, batch_spec, online_spec
+from tests.spec_helpers import complete
 
 pytestmark = pytest.mark.django_db
 

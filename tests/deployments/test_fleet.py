@@ -5,10 +5,10 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
-from spend.models import DailySpend
 from audit.models import Event
-from specs.vocabulary import Status
 from deployments.selectors_fleet import gpus_in_use_by_class_and_region, spend_by_team_this_month
+from specs.vocabulary import Status
+from spend.models import DailySpend
 from tests.factories import DeploymentFactory
 
 

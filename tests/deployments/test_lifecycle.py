@@ -3,13 +3,12 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from deployments.models import Deployment, Revision
 from audit.models import Event
-from specs.vocabulary import Status
+from deployments.models import Deployment, Revision
 from deployments.services import lifecycle, push
-from tests.factories import online_spec
-
+from specs.vocabulary import Status
 from tests.cluster_helpers import KSVC, deployment_pushed
+from tests.factories import online_spec
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
 

@@ -8,16 +8,15 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import clusters as cluster
-from deployments.models import Deployment
 from audit.models import Event
-from spend.models import StatusSample
-from specs.vocabulary import Status
+from deployments.models import Deployment
 from deployments.services import lifecycle, push
 from deployments.services.reconcile import reconcile
 from deployments.services.sync import status_sync
-from tests.factories import online_spec
-
+from specs.vocabulary import Status
+from spend.models import StatusSample
 from tests.cluster_helpers import KSVC, WORKFLOWS, deployment_pushed
+from tests.factories import online_spec
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.django_db]
 

@@ -5,14 +5,13 @@ The worker subprocess version of the same story is in test_worker_e2e.py.
 
 import pytest
 
+from audit.models import Event
 from deployments import tasks
 from deployments.models import Deployment, Revision
-from audit.models import Event
-from specs.vocabulary import Status
 from deployments.services import lifecycle
-from tests.factories import online_spec
-
+from specs.vocabulary import Status
 from tests.cluster_helpers import KSVC, requests_matching
+from tests.factories import online_spec
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.django_db]
 

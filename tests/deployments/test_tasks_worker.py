@@ -2,18 +2,19 @@
 
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from kombu import pools
 
-from deployments.models import Deployment
 from audit.models import Event
-from specs.vocabulary import Status
+from deployments.models import Deployment
 from deployments.services import lifecycle
 from portal.celery import app
-from tests.factories import online_spec
-
+from specs.vocabulary import Status
 from tests.cluster_helpers import KSVC, requests_matching, wait_for
+from tests.factories import online_spec
 
 pytestmark = [pytest.mark.timeout(90), pytest.mark.django_db(transaction=True)]
 
@@ -80,7 +81,8 @@ def test_a_push_lost_while_the_broker_was_down_is_pushed_by_reconcile(
     assert Deployment.objects.get(pk=deployment.pk).status == Status.QUEUED
     assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
 
-    time.sleep(1.1)  # older than STUCK_AFTER_SECONDS below
+    # Older than STUCK_AFTER_SECONDS below, without waiting for it.
+    Deployment.objects.filter(pk=deployment.pk).update(updated_at=timezone.now() - timedelta(seconds=5))
     worker = celery_worker_factory(env={"STUCK_AFTER_SECONDS": "1", "RECONCILE_INTERVAL_SECONDS": "1"})
     wait_for(lambda: deployment_status(deployment.pk)["status"] == Status.RUNNING, timeout=45,
              message=f"running; worker log:\n{worker.log()[-3000:]}")

@@ -4,7 +4,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from teams.models import ApiToken
-
 from tests.api_fixtures import assert_error_shape
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from teams.services import token_create
-
 from tests.api_fixtures import stored_deployment
 
 pytestmark = pytest.mark.django_db

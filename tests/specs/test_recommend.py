@@ -5,8 +5,8 @@ import pytest
 from catalog.selectors import catalog_snapshot
 from specs.cost import cost_estimate
 from specs.recommend import cold_start_seconds, spec_advice, spec_complete
-from tests.spec_helpers import validate
 from tests.factories import batch_spec, online_spec
+from tests.spec_helpers import validate
 
 pytestmark = pytest.mark.usefixtures("team")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from specs.render import manifests_render
 from sandbox.crdschema import validate_object
+from specs.render import manifests_render
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -5,8 +5,8 @@ import copy
 import pytest
 
 from specs.secrets import looks_like_secret
-from tests.spec_helpers import validate
 from tests.factories import batch_spec, online_spec
+from tests.spec_helpers import validate
 
 pytestmark = pytest.mark.django_db
 

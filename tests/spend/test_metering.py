@@ -8,9 +8,11 @@ from django.utils import timezone
 
 from catalog.models import GpuClass, GpuPrice
 from deployments.selectors_detail import deployment_ledger
-from spend import budgets, ledger as spend_ledger, rollups, selectors as spend_selectors
-from spend.models import DailySpend, StatusSample
 from specs.vocabulary import Status, Target, Workload
+from spend import budgets, rollups
+from spend import ledger as spend_ledger
+from spend import selectors as spend_selectors
+from spend.models import DailySpend, StatusSample
 from tests.factories import DeploymentFactory, batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,9 @@ import pytest
 import yaml
 from django.test import Client
 
-from specs.render import manifests_render
 from deployments.models import Deployment, Draft
 from deployments.services.preview import deployment_preview
+from specs.render import manifests_render
 from tests.factories import batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deployments.models import Deployment
 from catalog.selectors import catalog_snapshot
+from deployments.models import Deployment
 from deployments.services.preview import deployment_preview
 from specs.validation import spec_validate
 from teams.selectors import team_slugs_for_user

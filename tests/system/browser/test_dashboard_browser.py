@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from spend.models import DailySpend, StatusSample
-from specs.vocabulary import Status
 from deployments.services.sync import status_sync
+from specs.vocabulary import Status
+from spend.models import DailySpend, StatusSample
 from tests.cluster_helpers import deployment_pushed
 from tests.deployments.test_sync import running_pods_by_deployment, simulate
 

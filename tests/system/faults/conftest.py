@@ -6,8 +6,8 @@ Tests here use real processes (a `celery worker`, `redis-server`, `postgres`) an
 from contextlib import contextmanager
 
 import pytest
-from kombu import pools
 from django.db import connections
+from kombu import pools
 
 from portal.celery import app
 

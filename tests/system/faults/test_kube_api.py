@@ -9,8 +9,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from deployments.models import Deployment
-from specs.vocabulary import Status
 from deployments.services import lifecycle
+from specs.vocabulary import Status
 from teams.services import token_create
 from tests.cluster_helpers import KSVC, requests_matching, wait_for
 from tests.factories import online_spec

@@ -5,9 +5,9 @@ import pytest
 from django.db import connection
 
 from deployments.models import Deployment
-from specs.vocabulary import Status
 from deployments.services.lifecycle import deployment_create
 from deployments.services.push import deployment_push
+from specs.vocabulary import Status
 from tests.cluster_helpers import requests_matching, wait_for
 from tests.factories import online_spec
 

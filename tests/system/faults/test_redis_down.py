@@ -6,8 +6,8 @@ import time
 import pytest
 from rest_framework.test import APIClient
 
-from deployments.models import Deployment
 from audit.models import Event
+from deployments.models import Deployment
 from specs.vocabulary import Status
 from teams.services import token_create
 from tests.cluster_helpers import KSVC, wait_for

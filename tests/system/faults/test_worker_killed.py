@@ -6,10 +6,10 @@ import time
 
 import pytest
 
-from deployments.models import Deployment
 from audit.models import Event
-from specs.vocabulary import Status
+from deployments.models import Deployment
 from deployments.services import lifecycle
+from specs.vocabulary import Status
 from tests.cluster_helpers import KSVC, requests_matching, wait_for
 from tests.factories import online_spec
 

@@ -12,9 +12,9 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from rest_framework.test import APIClient
 
+from audit.models import Event
 from catalog.models import GpuClass, Region, StorageTier
 from deployments.models import Deployment, Draft, Revision
-from audit.models import Event
 from specs.vocabulary import Status
 from teams.models import ApiToken
 from teams.services import token_create

@@ -41,8 +41,8 @@ def test_staff_reach_the_console_with_its_header(login, staff):
 
 
 def test_every_console_page_renders_for_staff(login, staff, team, owner):
-    from catalog.models import GpuClass, Region, StorageTier
     from audit.models import Event
+    from catalog.models import GpuClass, Region, StorageTier
     from tests.factories import DeploymentFactory
 
     deployment = DeploymentFactory(team=team, name="chat")

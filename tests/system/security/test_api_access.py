@@ -5,7 +5,6 @@ import pytest
 
 from deployments.models import Deployment
 from specs.vocabulary import Status
-
 from tests.api_fixtures import PERSONAS, assert_error_shape, expected_status, stored_deployment
 
 pytestmark = pytest.mark.django_db
