@@ -6,8 +6,10 @@ from any other manager (kubectl edits, other controllers); fields Gantry does
 not render (status, defaults, annotations added by controllers) stay theirs.
 """
 
+import re
+
 from .client import ClusterError, NotFound, request
-from .labels import MANAGED_BY, MANAGED_BY_LABEL, MANAGED_SELECTOR
+from .labels import DEPLOYMENT_LABEL, MANAGED_BY, MANAGED_BY_LABEL, MANAGED_SELECTOR
 
 FIELD_MANAGER = "gantry"
 APPLY_CONTENT_TYPE = "application/apply-patch+yaml"
@@ -136,12 +138,18 @@ def pods_list(namespace):
 
 
 def events_list(namespace, name):
-    """Kubernetes events about objects named `name` (the deployment's objects and its pods), newest last."""
-    # No field selector: pods are named "<name>-<suffix>", and field selectors only match exactly.
+    """Kubernetes events about one deployment's objects, newest last.
+
+    An event counts when its object is the deployment's own (named `name`), one of its pods
+    (found by the deployment label, so "chat" never collects the pods of "chat-v2"), or one of
+    the Knative Revisions of its Service (`<name>-00001`: Knative Serving names a revision
+    kmeta.ChildName(configuration, fmt.Sprintf("-%05d", generation)), and the Configuration is
+    named after the Service).
+    """
+    pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}")
+    owned = {name} | {pod["metadata"]["name"] for pod in pods}
+    revision = re.compile(rf"{re.escape(name)}-[0-9]{{5}}")
     result = request("GET", _collection_path("v1", "Event", namespace), what=f"listing events in {namespace}")
-    events = []
-    for ev in result.get("items") or []:
-        involved = (ev.get("involvedObject") or {}).get("name", "")
-        if involved == name or involved.startswith(f"{name}-"):
-            events.append(ev)
+    events = [ev for ev in result.get("items") or []
+              if (involved := (ev.get("involvedObject") or {}).get("name", "")) in owned or revision.fullmatch(involved)]
     return sorted(events, key=lambda ev: ev.get("lastTimestamp") or ev.get("eventTime") or "")

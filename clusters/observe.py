@@ -32,6 +32,8 @@ class Observation:
 def _pod_gpus(pod):
     total = 0
     for container in (pod.get("spec") or {}).get("containers") or []:
+        if not isinstance(container, dict):
+            continue
         resources = container.get("resources") or {}
         value = (resources.get("limits") or {}).get(GPU_RESOURCE) or (resources.get("requests") or {}).get(GPU_RESOURCE)
         try:
@@ -45,30 +47,38 @@ def _pod_ready(pod):
     conditions = (pod.get("status") or {}).get("conditions")
     if not conditions:
         return True  # a Running pod without conditions (as some simulators report it)
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    return any(isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _pods_aggregate(pods):
     """Pods per deployment name, counted in memory: {name: Observation}."""
     out = defaultdict(Observation)
     for pod in pods:
-        name = ((pod.get("metadata") or {}).get("labels") or {}).get(DEPLOYMENT_LABEL)
-        if not name:
-            continue
-        obs = out[name]
-        phase = (pod.get("status") or {}).get("phase")
-        if phase == "Succeeded":
-            obs.succeeded_pods += 1
-        elif phase == "Failed":
-            obs.failed_pods += 1
-        else:
-            obs.total_pods += 1
-            if phase == "Running":
-                # Only a scheduled, running pod holds its GPUs (and costs money).
-                obs.gpus_in_use += _pod_gpus(pod)
-                if _pod_ready(pod):
-                    obs.ready_pods += 1
+        try:
+            _pod_count(out, pod)
+        except (AttributeError, TypeError, ValueError) as exc:
+            # One malformed pod must not hide every other pod of the namespace.
+            log.warning("skipped a pod Gantry cannot read (%s): %s", type(exc).__name__, exc)
     return out
+
+
+def _pod_count(out, pod):
+    name = ((pod.get("metadata") or {}).get("labels") or {}).get(DEPLOYMENT_LABEL)
+    if not name or not isinstance(name, str):
+        return
+    phase = (pod.get("status") or {}).get("phase")
+    gpus = _pod_gpus(pod) if phase == "Running" else 0
+    ready = phase == "Running" and _pod_ready(pod)
+    obs = out[name]
+    if phase == "Succeeded":
+        obs.succeeded_pods += 1
+    elif phase == "Failed":
+        obs.failed_pods += 1
+    else:
+        obs.total_pods += 1
+        # Only a scheduled, running pod holds its GPUs (and costs money).
+        obs.gpus_in_use += gpus
+        obs.ready_pods += int(ready)
 
 
 def namespace_observe(namespace, targets):

@@ -11,3 +11,7 @@ class SpecInvalid(Exception):
 
 class DeploymentConflict(Exception):
     """Someone else changed the deployment's status first; reload and try again."""
+
+
+class IdempotencyKeyReused(Exception):
+    """The Idempotency-Key was used in the last 24 hours for a request with another body."""

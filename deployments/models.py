@@ -122,6 +122,8 @@ class IdempotencyKey(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    # SHA-256 of the request's spec: the same key with another body is a mistake, not a retry.
+    body_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -141,8 +141,9 @@ def status_from_observation(d, obs, now, *, current_revision):
         new, message = _batch_status(d, obs)
     else:
         new, message = _online_status(d, obs)
-    if d.status == S.APPLYING and d.applied_revision != current_revision:
-        # The push of the current revision has not finished: what we see is an older one.
+    if d.applied_revision != current_revision and new in (S.RUNNING, S.SCALED_TO_ZERO):
+        # The push of the current revision has not finished: what runs is an older one, and a
+        # deployment whose applied revision is behind its current one is never "running".
         return d.status, d.status_message
     return new, message
 

@@ -2,7 +2,8 @@
 
 Every error leaves through `exception_handler`: DRF's own (401, 403, 404, 405,
 415, 429 ...), Django's Http404/PermissionDenied raised by selectors and
-services, and the lifecycle's SpecInvalid (400) and DeploymentConflict (409).
+services, and the lifecycle's SpecInvalid (400), DeploymentConflict (409) and
+IdempotencyKeyReused (422).
 Unknown /api/ URLs get the same shape from `api_not_found` (handler404).
 """
 
@@ -15,7 +16,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from deployments.errors import DeploymentConflict, SpecInvalid
+from deployments.errors import DeploymentConflict, IdempotencyKeyReused, SpecInvalid
 
 # DRF's default codes are fine except these, which scripts match on.
 CODES = {
@@ -55,6 +56,9 @@ def _lifecycle_response(exc):
         return Response({"errors": list(exc.errors)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DeploymentConflict):
         return Response({"errors": [error("conflict", None, str(exc))]}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IdempotencyKeyReused):
+        return Response({"errors": [error("idempotency_key_reused", "Idempotency-Key", str(exc))]},
+                        status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     return None
 
 

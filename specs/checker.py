@@ -1,5 +1,6 @@
 """Issues (errors and warnings with a code, a field and a fix) and the checker that collects them."""
 
+import math
 from dataclasses import dataclass, field
 
 from .schema import SECTIONS, spec_field
@@ -80,6 +81,7 @@ class Checker:
         ):
             bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
             self.error(code, path, f"`{path}` must be a whole number {bound}.")
+            _drop_if_not_finite(section, key)
             return None
         return value
 
@@ -88,9 +90,14 @@ class Checker:
         if value is None:
             return None
         path = self._path(section, key)
-        minimum = spec_field(path).minimum
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > minimum:
-            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum}.")
+        declared = spec_field(path)
+        minimum, maximum = declared.minimum, declared.maximum
+        # 1e400 arrives as infinity and 1e308 overflows any arithmetic: every number has a finite bound.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+                or not minimum < value <= maximum:
+            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum} and at most "
+                       f"{maximum:g}.")
+            _drop_if_not_finite(section, key)
             return None
         return value
 
@@ -110,3 +117,10 @@ class Checker:
             if self.data.get(name) is section:
                 return f"{name}.{key}"
         return key
+
+
+def _drop_if_not_finite(section, key):
+    """1e400 parses as infinity, which JSON cannot carry back in the answer: the error says what it was."""
+    value = section.get(key)
+    if isinstance(value, float) and not math.isfinite(value):
+        section.pop(key)

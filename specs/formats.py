@@ -10,8 +10,11 @@ SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 SECRET_REF_RE = re.compile(r"^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)/([-._a-zA-Z0-9]{1,253})$")
 ENV_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # repository[:tag][@digest]; a tag or a digest is required so that a revision is reproducible.
-IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$")
-DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+IMAGE_RE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*[a-z0-9](:[\w][\w.\-]{0,127})?(@sha256:[0-9a-f]{64})?$", re.ASCII)
+# The last path part of an image ends in ":<tag>" (ASCII letters, digits, "_", "." and "-", as Docker allows).
+TAG_RE = re.compile(r":[\w][\w.\-]*$", re.ASCII)
+# Knative durations ("30m", "1h", "90s"): ASCII digits only, so a full-width "３０m" is refused.
+DURATION_RE = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
 
 

@@ -10,7 +10,9 @@ built from the same entries, so a field added here appears in all three.
 from dataclasses import dataclass
 
 # Field types (JSON): the validator, the serializers and the forms each map these.
+# Every number has a finite upper bound: 1e308 replicas or parameters overflow the cost arithmetic.
 STR, INT, NUMBER, BOOL, STR_LIST, STR_MAP = "string", "integer", "number", "boolean", "string list", "string map"
+MAX_REPLICAS = 1000
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,12 @@ FIELDS = (
     Field("runtime.env", STR_MAP, "Environment", "Plain values only; secrets go in secret_env"),
     Field("runtime.secret_env", STR_MAP, "Environment from Secrets",
           'NAME -> "<secret name>/<key>", rendered as a secretKeyRef, never as a value'),
-    Field("runtime.timeout_seconds", INT, "Request timeout (seconds)", "At most 600, as Knative allows", minimum=1),
+    Field("runtime.timeout_seconds", INT, "Request timeout (seconds)", "At most 600, as Knative allows", minimum=1,
+          maximum=600),
     Field("model.uri", STR, "Model URI", "Where the checkpoint lives: s3://bucket/path or pvc://claim/path",
           required=True),
     Field("model.parameters_billions", NUMBER, "Size (billions of parameters)",
-          "The model size: it decides which GPU fits", required=True, minimum=0),
+          "The model size: it decides which GPU fits", required=True, minimum=0, maximum=10000),
     Field("model.precision", STR, "Precision", "Bytes per parameter of the weights", choices=(
         ("bf16", "bf16 (2 bytes per parameter)"), ("fp16", "fp16 (2 bytes)"), ("fp32", "fp32 (4 bytes)"),
         ("int8", "int8 (1 byte)"), ("int4", "int4 (half a byte)")), default="bf16"),
@@ -99,14 +102,15 @@ FIELDS = (
     Field("compute.gpus_per_replica", INT, "GPUs per replica",
           "More than one GPU per replica needs NVLink between them", minimum=1, maximum=8),
     Field("compute.region", STR, "Region", "A catalog region; recommended by GPU availability if left out"),
-    Field("compute.cpu", NUMBER, "CPU cores", "Per replica; recommended if left out", minimum=0),
-    Field("compute.memory_gi", INT, "Memory (GiB)", "Per replica; recommended if left out", minimum=1),
+    Field("compute.cpu", NUMBER, "CPU cores", "Per replica; recommended if left out", minimum=0, maximum=1024),
+    Field("compute.memory_gi", INT, "Memory (GiB)", "Per replica; recommended if left out", minimum=1,
+          maximum=16384),
     Field("scaling.min_replicas", INT, "Minimum replicas", "0 scales to zero when idle", minimum=0,
-          workload="online"),
+          maximum=MAX_REPLICAS, workload="online"),
     Field("scaling.max_replicas", INT, "Maximum replicas", "The most replicas autoscaling adds", minimum=1,
-          workload="online"),
+          maximum=MAX_REPLICAS, workload="online"),
     Field("scaling.target_concurrency", INT, "Target concurrency (requests per replica)",
-          "Knative's per-replica target", minimum=1, workload="online"),
+          "Knative's per-replica target", minimum=1, maximum=10000, workload="online"),
     Field("scaling.target_utilization_percent", INT, "Target utilization (%)",
           "Derived from the latency tolerance when left out", minimum=1, maximum=100, workload="online"),
     Field("scaling.scale_to_zero_retention", STR, "Keep the last replica warm for",
@@ -137,7 +141,7 @@ FIELDS = (
     Field("request_queue", BOOL, "Put a request queue in front of the service?",
           "Probably not needed: rely on autoscaling"),
     Field("models_per_gpu", INT, "Models per GPU", "More than 1 is refused (bin_packing): never pack models "
-          "onto one GPU", minimum=1),
+          "onto one GPU", minimum=1, maximum=1000),
     Field("region_preference", STR, "How should the region be chosen?", "Choose by GPU availability", choices=(
         ("best-availability", "Where the right GPUs are available (recommended)"),
         ("closest-to-users", "Closest to my users"))),

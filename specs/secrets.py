@@ -17,6 +17,7 @@ def looks_like_secret(value):
     """
     if not isinstance(value, str):
         return False
+    value = value.strip()  # " sk-…" is the same key with a space in front
     if TOKEN_RE.search(value):
         return True
     if len(value) < 20 or re.search(r"\s", value):

@@ -7,27 +7,32 @@ specs/recommend.py; run `spec_validate` again on the completed spec and every fi
 is checked, including that the GPU holds the model.
 """
 
-import re
 
 from teams.slugs import is_team_slug
 
-from .checker import Issue, SpecResult, Checker, nul_paths
+from .checker import Checker, Issue, SpecResult, nul_paths
 from .formats import (
     ENV_NAME_RE,
     IMAGE_RE,
     NAME_RE,
     SECRET_NAME_RE,
     SECRET_REF_RE,
+    TAG_RE,
     URI_RE,
     duration_seconds,
 )
-from .recommend import BYTES_PER_PARAMETER, GPU_COUNTS, gpu_memory_needed_gb, region_alternatives
+from .recommend import (
+    BYTES_PER_PARAMETER,
+    GPU_COUNTS,
+    gpu_memory_needed_gb,
+    region_alternatives,
+)
 from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
 from .secrets import SENSITIVE_NAME_RE, looks_like_secret
 
 ONLINE_ONLY = ("scaling", "batching")
 MAX_RETENTION_SECONDS = 3600
-MAX_TIMEOUT_SECONDS = 600
+MAX_TIMEOUT_SECONDS = spec_field("runtime.timeout_seconds").maximum
 def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult":
     """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do.
 
@@ -93,18 +98,27 @@ def _check_runtime(check, spec):
     if not isinstance(image, str) or not image.strip():
         check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
                     "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
-    elif not IMAGE_RE.fullmatch(image) or not (re.search(r":[\w][\w.\-]*$", image.split("/")[-1]) or "@" in image):
+    elif not IMAGE_RE.fullmatch(image) or not (TAG_RE.search(image.split("/")[-1]) or "@" in image):
         check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
                     "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
     args = runtime.get("args")
     if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
         check.error("invalid_value", "runtime.args", "`runtime.args` must be a list of strings.")
+    elif args:
+        for i, arg in enumerate(args):
+            # `--api-key=sk-…` or a bare token: the value after "=" counts as much as the whole argument.
+            if looks_like_secret(arg) or looks_like_secret(arg.partition("=")[2]):
+                check.error("plaintext_secret", f"runtime.args.{i}", "This argument carries what looks like a "
+                            "secret. Put it in a Kubernetes Secret, expose it with `runtime.secret_env` and "
+                            "refer to the variable, e.g. `--api-key=$(API_KEY)`.")
     runtime["port"] = check.integer(runtime, "port") or runtime.get("port", spec_field("runtime.port").default)
     runtime["protocol"] = check.choice(runtime, "protocol", default=spec_field("runtime.protocol").default)
-    timeout = check.integer(runtime, "timeout_seconds")
-    if timeout is not None and timeout > MAX_TIMEOUT_SECONDS:
+    timeout = runtime.get("timeout_seconds")
+    if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > MAX_TIMEOUT_SECONDS:
         check.error("request_timeout_too_long", "runtime.timeout_seconds", f"Knative allows at most "
                     f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer use `workload: batch`.")
+    else:
+        check.integer(runtime, "timeout_seconds")
     _check_env(check, runtime)
 
 

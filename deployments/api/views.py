@@ -22,7 +22,7 @@ from teams.slugs import TEAM_SLUG_HELP, is_team_slug
 
 from ..models import IdempotencyKey
 from ..selectors import deployment_get_for_user, deployments_for_user
-from ..services.lifecycle import deployment_create, deployment_rollback, deployment_teardown, deployment_update
+from ..services.lifecycle import deployment_create_once, deployment_rollback, deployment_teardown, deployment_update
 from ..services.manifests import revision_manifests
 from .renderers import YamlStreamRenderer
 from .serializers import (
@@ -55,14 +55,6 @@ def _spec_merge(current, patch):
         else:
             merged[key] = _spec_merge(merged.get(key), value)
     return merged
-
-
-def _idempotent_replay(user, key):
-    """The deployment an earlier request with this key created, if any (keys are per user)."""
-    if not key:
-        return None
-    known = IdempotencyKey.objects.filter(user=user, key=key).values_list("deployment_id", flat=True).first()
-    return deployment_get_for_user(user, known) if known else None
 
 
 class DeploymentScopeMixin:
@@ -128,21 +120,22 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
     @extend_schema(
         summary="Validate, store and queue a deployment",
         description="Over-quota requests are stored as `pending_approval` until platform staff decide. "
-        "Send an `Idempotency-Key` header to make retries safe: the same key returns the first result (200).",
+        "Send an `Idempotency-Key` header to make retries safe: the same key and body within 24 hours return the "
+        "first result (200); the same key with another body is a 422 `idempotency_key_reused`.",
         request=DeploymentSpecSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
                                      description="Any unique string (e.g. a UUID), at most 200 characters")],
         responses={201: DeploymentDetailSerializer,
-                   200: OpenApiResponse(DeploymentDetailSerializer, description="A retry with a known key")},
+                   200: OpenApiResponse(DeploymentDetailSerializer, description="A retry with a known key"),
+                   422: OpenApiResponse(ErrorSerializer, description="The key was used for another body")},
     )
     def create(self, request):
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key and len(key) > IDEMPOTENCY_KEY_MAX:
             raise serializers.ValidationError({"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX} characters."]})
-        replay = _idempotent_replay(request.user, key)
-        if replay is not None:
-            return self._detail(replay)
-        deployment = deployment_create(user=request.user, spec=request.data, idempotency_key=key)
+        deployment, created = deployment_create_once(user=request.user, spec=request.data, idempotency_key=key)
+        if not created:
+            return self._detail(deployment)
         location = reverse("api-deployment-detail", args=[deployment.pk])
         return self._detail(deployment, status.HTTP_201_CREATED, headers={"Location": location})
 

@@ -5,7 +5,10 @@ transition table in deployments/state.py and each followed by an audit event. Wo
 workers is queued through deployments/dispatch.py once the transaction commits.
 """
 
+import hashlib
+import json
 import logging
+from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -21,7 +24,7 @@ from teams.models import Team
 from teams.selectors import user_can_deploy
 
 from ..dispatch import push_dispatch, sync_dispatch, teardown_dispatch
-from ..errors import DeploymentConflict, SpecInvalid
+from ..errors import DeploymentConflict, IdempotencyKeyReused, SpecInvalid
 from ..models import Deployment, IdempotencyKey, Revision
 from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
@@ -30,6 +33,7 @@ from .quota import quota_check
 log = logging.getLogger(__name__)
 
 OVER_QUOTA = "over_quota"
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 def _permission_check(user, team, message):
@@ -97,16 +101,33 @@ def deployment_fields_from_spec(spec, target=None):
     }
 
 
-def _idempotent_known(user, key):
-    known = IdempotencyKey.objects.filter(user=user, key=key).select_related("deployment").first()
-    return known.deployment if known else None
+def _body_hash(spec):
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _idempotent_known(user, key, body_hash):
+    """The deployment created with this key in the last 24 hours; IdempotencyKeyReused for another body."""
+    since = timezone.now() - IDEMPOTENCY_KEY_TTL
+    known = IdempotencyKey.objects.filter(user=user, key=key, created_at__gte=since).select_related("deployment").first()
+    if known is None:
+        return None
+    if known.body_hash and known.body_hash != body_hash:
+        raise IdempotencyKeyReused(f"The Idempotency-Key {key!r} was used in the last 24 hours for a different "
+                                   "spec. Send a new key for a new request, or the same body to retry.")
+    return known.deployment
 
 
 def deployment_create(*, user, spec, idempotency_key=None):
     """Validate, store (Deployment + Revision 1 + event) and queue the push after commit."""
+    return deployment_create_once(user=user, spec=spec, idempotency_key=idempotency_key)[0]
+
+
+def deployment_create_once(*, user, spec, idempotency_key=None):
+    """deployment_create that says whether it created: (deployment, False) for a retry with a known key."""
     idempotency_key = idempotency_key if user is not None else None
-    if idempotency_key and (known := _idempotent_known(user, idempotency_key)):
-        return known
+    body_hash = _body_hash(spec) if idempotency_key else ""
+    if idempotency_key and (known := _idempotent_known(user, idempotency_key, body_hash)):
+        return known, False
     completed, team, manifests, over_quota_reason = _validated(user=user, spec=spec, revision=1)
     _permission_check(user, team, "Your role in this team cannot deploy (ask an owner for the deployer role).")
     status = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
@@ -125,15 +146,18 @@ def deployment_create(*, user, spec, idempotency_key=None):
             event_record(deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user, from_status="",
                          to_status=status, message=message, data={"revision": 1})
             if idempotency_key:
-                IdempotencyKey.objects.create(user=user, key=idempotency_key, deployment=deployment)
+                # A key older than 24 hours is free again.
+                IdempotencyKey.objects.filter(user=user, key=idempotency_key).delete()
+                IdempotencyKey.objects.create(user=user, key=idempotency_key, deployment=deployment,
+                                              body_hash=body_hash)
             if status == Status.QUEUED:
                 push_dispatch(deployment_id=deployment.pk, revision=1)
     except IntegrityError:
-        if idempotency_key and (known := _idempotent_known(user, idempotency_key)):
-            return known  # the same request raced itself
+        if idempotency_key and (known := _idempotent_known(user, idempotency_key, body_hash)):
+            return known, False  # the same request raced itself
         raise SpecInvalid([Issue("name_taken", "name", f"Team {team.slug} already has a deployment named "
                                  f"{completed['name']!r}; pick another name or change that one.").as_dict()]) from None
-    return deployment
+    return deployment, True
 
 
 def _revision_add(*, user, deployment, spec, kind, message, note=""):
@@ -147,8 +171,18 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
     completed, _team, manifests, over_quota_reason = _validated(
         user=user, spec=spec, revision=number, team=deployment.team, exclude_deployment=deployment)
     new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
+    changed_meanwhile = DeploymentConflict("The deployment changed meanwhile; reload and try again.")
     try:
         with transaction.atomic():
+            # Decided on the row as locked: a change based on a revision that is no longer current (a
+            # parallel PATCH won) is refused, so revisions are numbered in order and nothing is merged
+            # into a stale spec.
+            locked = Deployment.objects.select_for_update().filter(pk=deployment.pk).values(
+                "status", "current_revision_id").first()
+            latest = deployment.revisions.aggregate(n=Max("number"))["n"] or 0
+            if locked is None or latest + 1 != number or locked["current_revision_id"] != deployment.current_revision_id \
+                    or locked["status"] != deployment.status:
+                raise changed_meanwhile
             revision = Revision.objects.create(deployment=deployment, number=number, spec=completed,
                                                manifests=manifests, created_by=user, note=note)
             moved = deployment_transition(
@@ -157,11 +191,11 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
                 approval_reason=over_quota_reason, status_message="", **deployment_fields_from_spec(completed),
             )
             if not moved:
-                raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
+                raise changed_meanwhile
             if new == Status.QUEUED:
                 push_dispatch(deployment_id=deployment.pk, revision=number)
     except IntegrityError:  # another change took this revision number first
-        raise DeploymentConflict("The deployment changed meanwhile; reload and try again.") from None
+        raise changed_meanwhile from None
     return deployment
 
 

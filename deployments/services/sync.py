@@ -65,17 +65,34 @@ def _sample_due(d, now, *, changed):
     return changed or d.sampled_at is None or now - d.sampled_at >= heartbeat
 
 
+SYNC_LOCK = 7301  # PostgreSQL advisory lock key: one status sync at a time, across every worker
+
+
 def status_sync(*, deployment_ids=None):
-    """One pass over the namespaces with live deployments. Returns {"namespaces", "deployments", "changed"}."""
+    """One pass over the namespaces with live deployments. Returns {"namespaces", "deployments", "changed"}.
+
+    Single-flight: while another worker's sync runs, this one returns at once ({"skipped": True});
+    two syncs locking the same rows in different orders deadlocked at worker concurrency 6.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
+        if not cursor.fetchone()[0]:
+            return {"namespaces": 0, "deployments": 0, "changed": 0, "skipped": True}
+    try:
+        return _status_sync(deployment_ids)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+
+
+def _status_sync(deployment_ids):
     now = timezone.now()
-    queryset = Deployment.objects.filter(status__in=SYNCED_STATUSES).select_related("team", "current_revision")
+    queryset = Deployment.objects.filter(status__in=SYNCED_STATUSES).select_related("team")
     if deployment_ids is not None:
         queryset = queryset.filter(pk__in=deployment_ids)
     by_namespace = defaultdict(list)
-    current = {}  # pk -> current revision number
-    for d in queryset.only("id", "name", "target", "team__slug", "current_revision__number"):
+    for d in queryset.only("id", "name", "target", "team__slug"):
         by_namespace[d.namespace].append(d)
-        current[d.pk] = d.current_revision.number if d.current_revision else None
     observations = {}
     for namespace, group in by_namespace.items():
         try:
@@ -84,6 +101,9 @@ def status_sync(*, deployment_ids=None):
             # Keep the last known state of this namespace; the next cycle tries again.
             log.warning("status sync of %s failed: %s", namespace, exc.message)
             continue
+        except Exception:  # one namespace's surprise never stops the other teams' sync
+            log.exception("status sync of %s failed on something the cluster sent", namespace)
+            continue
         for d in group:
             observations[d.pk] = seen.get((d.target, d.name)) or clusters.Observation()
     if not observations:
@@ -91,11 +111,19 @@ def status_sync(*, deployment_ids=None):
 
     samples, events, locked = [], [], []
     with transaction.atomic():
-        # The row locks make the status change a compare-and-set for all deployments at once.
-        for d in Deployment.objects.select_for_update().filter(pk__in=observations, status__in=SYNCED_STATUSES):
+        # The row locks make the status change a compare-and-set for all deployments at once; every
+        # decision reads the row (and its current revision) as locked, in one order (by id).
+        rows = (Deployment.objects.select_for_update(of=("self",)).select_related("current_revision")
+                .filter(pk__in=observations, status__in=SYNCED_STATUSES).order_by("pk"))
+        for d in rows:
             before = d.status
             seen_before = (d.ready_pods, d.total_pods, d.gpus_in_use)
-            new, message = status_from_observation(d, observations[d.pk], now, current_revision=current[d.pk])
+            current = d.current_revision.number if d.current_revision else None
+            try:
+                new, message = status_from_observation(d, observations[d.pk], now, current_revision=current)
+            except Exception as exc:  # a status Gantry cannot read is this deployment's trouble alone
+                log.exception("status sync of %s: cannot read what the cluster reports", d)
+                new, message = before, f"The cluster reports a status Gantry cannot read ({type(exc).__name__})."
             if new != before and not transition_allowed(before, new, by=SYSTEM):
                 log.error("sync: %s cannot go from %s to %s; left as it is", d, before, new)
                 new, message = before, d.status_message

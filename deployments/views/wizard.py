@@ -11,8 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from specs.formats import NAME_RE
 from specs.recommend import TARGET_UTILIZATION
 from teams.selectors import teams_deployable_for_user
 
@@ -200,9 +202,11 @@ def wizard_manifests(request, pk):
     """The rendered YAML as a download."""
     draft = draft_get_for_user(request.user, pk)
     preview = draft_preview(draft=draft, user=request.user)
-    name = draft.data.get("name") or f"draft-{draft.pk}"
+    name = draft.data.get("name")
+    # The name is whatever was typed; only a valid one (no line breaks, quotes ...) names the file.
+    filename = f"{name}.yaml" if isinstance(name, str) and NAME_RE.fullmatch(name) else f"draft-{draft.pk}.yaml"
     response = HttpResponse(manifests_yaml(preview["manifests"]), content_type="application/yaml")
-    response["Content-Disposition"] = f'attachment; filename="{name}.yaml"'
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
 
 

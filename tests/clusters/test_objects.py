@@ -138,3 +138,28 @@ def test_status_read_understands_workflows():
     status = cluster.status_read(workflow)
     assert status["phase"] == "Running" and status["progress"] == (3, 4)
     assert status["started_at"] == "2026-01-01T00:00:00Z" and status["finished_at"] is None
+
+
+def test_events_are_a_deployments_own_not_those_of_a_name_that_starts_the_same(sandbox, sandbox_kubeconfig):
+    # "chat" used to collect the events of "chat-v2"'s pods (a name prefix match).
+    from sandbox.resources import resource_type
+    from sandbox.sim_pods import event_emit
+
+    cluster.namespace_ensure("tenant-nlp")
+    pods = resource_type("pods")
+    made = {}
+    for deployment, pod in [("chat", "chat-00001-deployment-abc12"), ("chat-v2", "chat-v2-00001-deployment-xyz34")]:
+        made[pod] = sandbox.store.create(pods, "tenant-nlp", {
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod, "labels": {"gantry.io/deployment": deployment,
+                                                 "app.kubernetes.io/managed-by": "gantry"}},
+            "spec": {"containers": [{"name": "model", "image": "x:1"}]}})
+        event_emit(sandbox.store, made[pod], reason="Pulled", message=f"image pulled for {pod}")
+    revision = {"apiVersion": "serving.knative.dev/v1", "kind": "Revision",
+                "metadata": {"name": "chat-00001", "namespace": "tenant-nlp", "uid": "r1"}}
+    event_emit(sandbox.store, revision, reason="Ready", message="revision ready")
+
+    names = [ev["involvedObject"]["name"] for ev in cluster.events_list("tenant-nlp", "chat")]
+    assert sorted(names) == ["chat-00001", "chat-00001-deployment-abc12"]
+    names = [ev["involvedObject"]["name"] for ev in cluster.events_list("tenant-nlp", "chat-v2")]
+    assert names == ["chat-v2-00001-deployment-xyz34"]

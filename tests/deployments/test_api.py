@@ -148,3 +148,30 @@ def test_a_team_filter_that_is_not_a_slug_is_a_400_not_a_database_error(api, dep
 def test_the_dashboard_ignores_a_team_filter_that_is_not_a_slug(login, deployer, deployment):
     response = login(deployer).get("/", {"team": "nlp\x00"})
     assert response.status_code == 200 and "llama-chat" in response.content.decode()
+
+
+def test_the_same_idempotency_key_with_another_body_is_a_422_and_stores_nothing(api, deployer, dispatched):
+    client = api(deployer)
+    first = client.post("/api/v1/deployments/", online_spec(), format="json", HTTP_IDEMPOTENCY_KEY="run-7")
+    assert first.status_code == 201, first.content
+    other = client.post("/api/v1/deployments/", online_spec(name="other"), format="json", HTTP_IDEMPOTENCY_KEY="run-7")
+    errors = assert_error_shape(other, 422, "idempotency_key_reused")
+    assert errors[0]["field"] == "Idempotency-Key"
+    assert Deployment.objects.count() == 1
+
+
+def test_an_idempotency_key_is_free_again_after_24_hours(api, deployer, dispatched):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.models import IdempotencyKey
+
+    client = api(deployer)
+    assert client.post("/api/v1/deployments/", online_spec(), format="json",
+                       HTTP_IDEMPOTENCY_KEY="nightly").status_code == 201
+    IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    again = client.post("/api/v1/deployments/", online_spec(name="tomorrow"), format="json",
+                        HTTP_IDEMPOTENCY_KEY="nightly")
+    assert again.status_code == 201, again.content
+    assert again.json()["spec"]["name"] == "tomorrow"

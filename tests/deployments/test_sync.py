@@ -280,3 +280,80 @@ def test_a_batch_run_whose_workflow_vanished_is_reported_failed_not_running_fore
     d.refresh_from_db()
     assert d.status == Status.FAILED
     assert "disappeared from the cluster" in d.status_message
+
+
+def _status_set(sandbox, name, status):
+    """Write a status the CRD schema would refuse (an older or broken controller, a server without the
+    schema): straight into the sandbox's store, since its API validates like a real server."""
+    from sandbox.resources import resource_type
+
+    store = sandbox.store
+    with store._lock:
+        store._objects[(resource_type(KSVC), "tenant-nlp", name)]["status"] = status
+
+
+def test_one_malformed_object_does_not_stop_the_sync_of_the_others(sandbox, sandbox_kubeconfig, deployer):
+    # Issue 13 item 8: `conditions: ["oops"]` or a 300+ character URL used to make every cycle raise.
+    good = deployment_pushed(deployer, name="good")
+    odd = deployment_pushed(deployer, name="odd")
+    hostile = deployment_pushed(deployer, name="hostile")
+    simulate(sandbox)
+    _status_set(sandbox, "odd", {"conditions": ["oops", {"type": "Ready", "status": "True"}], "url": "x" * 400})
+    _status_set(sandbox, "hostile", {"conditions": [{"type": "Ready", "status": "True", "message": 5}],
+                                     "url": "javascript:alert(1)"})
+    result = status_sync()
+    assert result["deployments"] == 3
+    for d in (good, odd, hostile):
+        d.refresh_from_db()
+    assert good.status == Status.RUNNING and good.url.startswith("http://good.")
+    assert odd.status == Status.RUNNING and odd.url == ""          # too long to be a URL Gantry stores
+    assert hostile.url == ""                                      # never rendered as a link
+
+
+def test_a_change_made_while_a_sync_is_in_flight_is_never_reported_as_running(sandbox, sandbox_kubeconfig,
+                                                                                deployer, monkeypatch):
+    # Issue 13 item 3: the sync used revision numbers read before its row lock and set revision 2 back to
+    # "running" while the cluster still ran revision 1; the push retry then skipped it.
+    d = deployment_pushed(deployer, name="chat")
+    simulate(sandbox)
+    assert status_sync()["changed"] == 1
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING and d.applied_revision == 1
+
+    real_observe = cluster.namespace_observe
+
+    def observe_then_change(namespace, targets):
+        seen = real_observe(namespace, targets)  # the sync has read the cluster: revision 1 runs
+        changed = lifecycle.deployment_update(user=deployer, deployment=Deployment.objects.get(pk=d.pk),
+                                              spec={**online_spec(name="chat"), "scaling": {"max_replicas": 3}})
+        lifecycle.deployment_transition(deployment=changed, expected=Status.QUEUED, new=Status.APPLYING,
+                                        message="Applying revision 2")  # the push started, its apply retries
+        return seen
+
+    monkeypatch.setattr(cluster, "namespace_observe", observe_then_change)
+    status_sync()
+    d.refresh_from_db()
+    assert (d.status, d.current_revision.number, d.applied_revision) == (Status.APPLYING, 2, 1)
+    monkeypatch.undo()
+    assert push.deployment_push(deployment_id=d.pk, revision=2)  # the retry still applies revision 2
+    d.refresh_from_db()
+    assert d.applied_revision == 2
+
+
+def test_only_one_status_sync_runs_at_a_time(sandbox, sandbox_kubeconfig, deployer):
+    # Issue 13 item 9a: two syncs locking rows in different orders deadlocked in PostgreSQL.
+    from django.db import connections
+
+    from deployments.services.sync import SYNC_LOCK
+
+    deployment_pushed(deployer, name="chat")
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [SYNC_LOCK])
+        assert status_sync() == {"namespaces": 0, "deployments": 0, "changed": 0, "skipped": True}
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+        assert status_sync()["deployments"] == 1
+    finally:
+        other.close()

@@ -1,0 +1,73 @@
+"""Racy operations run many times with real threads against PostgreSQL (issue 13): the invariants hold."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from deployments.models import Deployment
+from teams.services import token_create
+from tests.factories import online_spec
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+
+
+def _parallel(n, call):
+    def run(i):
+        try:
+            return call(i)
+        finally:
+            connection.close()  # each thread has its own connection; give it back
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+@pytest.fixture
+def token_client(team, owner, dispatched):
+    _, key = token_create(user=owner, name="races")
+
+    def make():
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+        client.raise_request_exception = False
+        return client
+
+    return make
+
+
+def test_racing_replays_of_one_idempotency_key_answer_the_same_deployment(token_client):
+    def post(_i):
+        response = token_client().post("/api/v1/deployments/", online_spec(), format="json",
+                                       HTTP_IDEMPOTENCY_KEY="race-1")
+        return response.status_code, response.json().get("id")
+
+    answers = _parallel(8, post)
+    assert {status for status, _ in answers} <= {200, 201}, answers
+    assert [status for status, _ in answers].count(201) == 1
+    assert len({pk for _, pk in answers}) == 1
+    assert Deployment.objects.count() == 1
+
+
+def test_parallel_patches_are_one_revision_each_or_a_409_never_a_500(token_client):
+    created = token_client().post("/api/v1/deployments/", online_spec(), format="json")
+    assert created.status_code == 201, created.content
+    pk = created.json()["id"]
+
+    def patch(i):
+        response = token_client().patch(f"/api/v1/deployments/{pk}/", {"scaling": {"max_replicas": 2 + i % 3}},
+                                        format="json")
+        return response.status_code, response.json()
+
+    answers = _parallel(10, patch)
+    statuses = [status for status, _ in answers]
+    assert set(statuses) <= {200, 409}, answers
+    assert statuses.count(200) >= 1
+    for status, body in answers:
+        if status == 409:
+            assert body["errors"][0]["code"] == "conflict"
+    d = Deployment.objects.get(pk=pk)
+    numbers = sorted(d.revisions.values_list("number", flat=True))
+    assert numbers == list(range(1, len(numbers) + 1))  # no gaps, no duplicates
+    assert d.current_revision.number == numbers[-1] == 1 + statuses.count(200)
