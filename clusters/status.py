@@ -5,7 +5,6 @@ from urllib.parse import urlsplit
 from .labels import IDLE_SINCE_ANNOTATION, REVISION_ANNOTATION
 from .objects import KNATIVE, KSERVE, object_get
 
-
 MAX_URL = 300  # deployments.Deployment.url's column
 MAX_MESSAGE = 2000
 

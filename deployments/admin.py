@@ -254,11 +254,26 @@ class DeploymentAdmin(admin.ModelAdmin):
         self._run(request, queryset, label="Tear down",
                   call=lambda d: lifecycle.deployment_teardown(user=request.user, deployment=d))
 
-    @admin.action(description="Approve (queue the push)", location=BOTH)
+    @admin.action(description="Approve (queue the push)…", location=BOTH)
     def approve(self, request, queryset):
-        # The approval event names the staff member; no extra admin event needed.
-        self._run(request, queryset, label="Approved", audit=False,
-                  call=lambda d: approvals.deployment_approve(user=request.user, deployment=d))
+        """A page that shows what is approved (revision and spec), then the approval of exactly that."""
+        if "apply" in request.POST:
+            def call(d):
+                seen = request.POST.get(f"revision_{d.pk}", "")
+                approvals.deployment_approve(user=request.user, deployment=d,
+                                             revision=int(seen) if seen.isdigit() else 0)
+
+            # The approval event names the staff member; no extra admin event needed.
+            self._run(request, queryset, label="Approved", audit=False, call=call)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Approve requests",
+            "opts": self.opts,
+            "deployments": queryset.select_related("team", "current_revision"),
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/deployments/deployment/approve.html", context)
 
     @admin.action(description="Reject (with a reason)…", location=BOTH)
     def reject(self, request, queryset):

@@ -30,6 +30,9 @@ class Deployment(models.Model):
     gpu_class = models.CharField(max_length=64, blank=True, db_index=True)
     region = models.CharField(max_length=32, blank=True, db_index=True)
     gpus_per_replica = models.PositiveIntegerField(default=1)
+    # What the current revision may hold at most: the team's quota and budget count these in SQL.
+    gpus_max = models.PositiveIntegerField(default=0)
+    monthly_max_usd = models.DecimalField(max_digits=14, decimal_places=2, default=0)
 
     # Latest observed state, written by the status sync.
     ready_pods = models.PositiveIntegerField(default=0)

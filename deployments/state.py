@@ -15,11 +15,12 @@ from specs.vocabulary import Status, Target
 S = Status
 
 # States after which nothing changes on its own: live polling stops here.
-FINAL_STATUSES = (S.DELETED, S.REJECTED, S.SUCCEEDED, S.FAILED)
+FINAL_STATUSES = (S.DELETED, S.REJECTED, S.SUCCEEDED, S.FAILED, S.TEARDOWN_FAILED)
 # States whose objects should exist in the cluster.
 LIVE_STATUSES = (S.APPLYING, S.RUNNING, S.SCALED_TO_ZERO)
-# States the status sync watches: live ones, and teardowns until the objects are gone.
-SYNCED_STATUSES = (*LIVE_STATUSES, S.DELETING)
+# States the status sync watches: live ones, and teardowns until the objects are gone (a failed one
+# too: its pods may still run and cost money, and someone may remove them by hand).
+SYNCED_STATUSES = (*LIVE_STATUSES, S.DELETING, S.TEARDOWN_FAILED)
 # Deployments that hold (or are about to hold) GPUs: what the team's quota counts.
 COUNTED_STATUSES = (S.QUEUED, *LIVE_STATUSES)
 # Statuses from which a spec change (new revision or rollback) may start.
@@ -49,6 +50,8 @@ TRANSITIONS = {
     **_rows((S.QUEUED, S.APPLYING), (S.FAILED,), {SYSTEM}),  # the push gave up
     **_rows(LIVE_STATUSES, (S.RUNNING, S.SCALED_TO_ZERO, S.SUCCEEDED, S.FAILED), {SYSTEM}),  # sync
     (S.DELETING, S.DELETED): {SYSTEM},
+    (S.DELETING, S.TEARDOWN_FAILED): {SYSTEM},  # the cluster refused the delete for good (e.g. 403)
+    (S.TEARDOWN_FAILED, S.DELETED): {SYSTEM},  # someone removed the objects by hand
 }
 # A new deployment starts queued, or waiting for approval when over budget or quota.
 INITIAL_STATUSES = (S.QUEUED, S.PENDING_APPROVAL)
@@ -120,7 +123,7 @@ def status_from_observation(d, obs, now, *, current_revision):
     """
     d.ready_pods, d.total_pods, d.gpus_in_use = obs.ready_pods, obs.total_pods, obs.gpus_in_use
     d.last_synced_at = now
-    if d.status == S.DELETING:
+    if d.status in (S.DELETING, S.TEARDOWN_FAILED):
         if obs.obj is None and obs.total_pods == 0:
             return S.DELETED, "All objects removed from the cluster"
         return d.status, d.status_message

@@ -49,8 +49,12 @@ def teardown_deployment(self, deployment_id):
         return push.deployment_teardown_run(deployment_id=deployment_id)
     except ClusterError as exc:
         _retry_or_raise(self, exc)
-        # Still deleting: the reconcile task queues the teardown again later.
-        log.error("teardown of deployment %s failed: %s", deployment_id, exc.message)
+        if exc.permanent:
+            # Retrying cannot help (403, 422 ...): say so on the deployment instead of retrying forever.
+            push.deployment_teardown_failed(deployment_id=deployment_id, message=exc.message)
+        else:
+            # Still deleting: the reconcile task queues the teardown again later.
+            log.error("teardown of deployment %s failed: %s", deployment_id, exc.message)
         return False
 
 

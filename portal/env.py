@@ -4,6 +4,7 @@ A bad value stops start-up with a message that names the variable, instead of
 letting the portal run half-configured.
 """
 
+import ipaddress
 import os
 from urllib.parse import unquote, urlparse
 
@@ -72,6 +73,17 @@ def env_list(name, default):
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_networks(name, default=()):
+    """A comma-separated list of IP addresses or networks (10.0.0.0/8, ::1) -> ip_network objects."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network (e.g. 10.0.0.0/8)") from None
+    return networks
 
 
 def parse_database_url(name, url):

@@ -10,6 +10,7 @@ from .env import (
     env_float,
     env_int,
     env_list,
+    env_networks,
     env_str,
     parse_database_url,
 )
@@ -240,3 +241,6 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Login throttling: failed attempts per username and per client address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# The ingress or load balancer in front of Gantry: the client address is then taken from
+# X-Forwarded-For (the right-most entry that is not one of these), never from the proxy itself.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])

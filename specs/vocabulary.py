@@ -17,6 +17,7 @@ class Status(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     DELETING = "deleting", "Deleting"
+    TEARDOWN_FAILED = "teardown_failed", "Tear down failed"
     DELETED = "deleted", "Deleted"
 
 

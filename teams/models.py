@@ -7,7 +7,7 @@ from django.db import models
 
 from .slugs import TEAM_SLUG_HELP, TEAM_SLUG_RE
 
-slug_validator = RegexValidator(TEAM_SLUG_RE, TEAM_SLUG_HELP)
+slug_validator = RegexValidator(TEAM_SLUG_RE.pattern, TEAM_SLUG_HELP)
 
 
 class Role(models.TextChoices):

@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from deployments.models import Deployment, Revision
+from deployments.services.quota import spec_gpus_max
 from specs.vocabulary import Status, Target, Workload
 from teams.models import Membership, Role, Team
 
@@ -109,4 +110,6 @@ class DeploymentFactory(factory.django.DjangoModelFactory):
         spec = extracted or online_spec(team=obj.team.slug, name=obj.name)
         rev = Revision.objects.create(deployment=obj, number=1, spec=spec, manifests=[], created_by=obj.created_by)
         obj.current_revision = rev
-        obj.save(update_fields=["current_revision"])
+        # What the quota counts, as the lifecycle stores it (the cost only when the spec can be priced).
+        obj.gpus_max = spec_gpus_max(spec)
+        obj.save(update_fields=["current_revision", "gpus_max"])

@@ -1,6 +1,6 @@
 """Platform staff decide on requests held for being over a team's budget or GPU quota.
 
-Approve: pending_approval → queued, pushed after commit. Reject: never pushed, the reason is
+Approve: pending_approval → queued for the revision staff reviewed, pushed after commit. Reject: never pushed, the reason is
 stored on the deployment (the requester's page shows it) and in the event. A rejected *change*
 of a deployment that already runs puts the running revision back: what is in the cluster stays.
 """
@@ -10,10 +10,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Event
+from catalog.selectors import catalog_snapshot
+from specs.cost import cost_estimate
 from specs.vocabulary import Status
 
 from ..dispatch import push_dispatch
 from .lifecycle import DeploymentConflict, deployment_fields_from_spec, deployment_transition
+
+
+def _cost(spec):
+    """The cost of a stored revision at today's prices (what the team's budget will count for it)."""
+    return cost_estimate(spec, catalog=catalog_snapshot())
 
 
 def _staff_check(user):
@@ -21,19 +28,25 @@ def _staff_check(user):
         raise PermissionDenied("Only platform staff approve or reject requests over budget or quota.")
 
 
-def deployment_approve(*, user, deployment):
+def deployment_approve(*, user, deployment, revision):
+    """Approve the revision staff reviewed; if the requester changed it meanwhile, nothing is approved."""
     _staff_check(user)
     now = timezone.now()
     with transaction.atomic():
         moved = deployment_transition(
             deployment=deployment, expected=Status.PENDING_APPROVAL, new=Status.QUEUED, actor=user,
-            kind=Event.Kind.APPROVAL, message=f"Approved by {user.get_username()}",
-            data={"decision": "approved", "revision": deployment.current_revision.number},
+            kind=Event.Kind.APPROVAL, message=f"Approved revision {revision} by {user.get_username()}",
+            data={"decision": "approved", "revision": revision}, where={"current_revision__number": revision},
             decided_by=user, decided_at=now, decision_reason="", status_message="",
         )
         if not moved:
+            current = type(deployment).objects.filter(pk=deployment.pk).values_list(
+                "status", "current_revision__number").first()
+            if current and current[0] == Status.PENDING_APPROVAL:
+                raise DeploymentConflict(f"It changed since you reviewed revision {revision}: revision {current[1]} "
+                                         "is waiting now; review that one.")
             raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
-        push_dispatch(deployment_id=deployment.pk, revision=deployment.current_revision.number)
+        push_dispatch(deployment_id=deployment.pk, revision=revision)
     return deployment
 
 
@@ -57,7 +70,7 @@ def deployment_reject(*, user, deployment, reason):
                 kind=Event.Kind.APPROVAL,
                 message=f"Change (revision {rejected_number}) rejected by {user.get_username()}: {reason}. "
                         f"Revision {applied.number} keeps running.",
-                data=data, current_revision=applied, **deployment_fields_from_spec(applied.spec), **decision,
+                data=data, current_revision=applied, **deployment_fields_from_spec(applied.spec, cost=_cost(applied.spec)), **decision,
             )
         else:
             moved = deployment_transition(

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
@@ -28,7 +29,7 @@ from ..errors import DeploymentConflict, IdempotencyKeyReused, SpecInvalid
 from ..models import Deployment, IdempotencyKey, Revision
 from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
-from .quota import quota_check
+from .quota import quota_check, spec_gpus_max, team_lock
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +44,12 @@ def _permission_check(user, team, message):
 
 
 def deployment_transition(*, deployment, expected, new, actor=None, message="", kind=Event.Kind.STATUS,
-                          data=None, **fields):
+                          data=None, where=None, **fields):
     """Compare-and-set the status from `expected` (one status or several) to `new`, plus an audit event.
 
-    Returns False (and writes nothing) when the status was no longer as expected. A move the
-    transition table does not allow for this actor is a programming error (ValueError).
+    Returns False (and writes nothing) when the status was no longer as expected, or the row no
+    longer matches `where` (e.g. the revision someone reviewed). A move the transition table does
+    not allow for this actor is a programming error (ValueError).
     """
     expected = (expected,) if isinstance(expected, str) else tuple(expected)
     by = actor_kind(actor)
@@ -58,7 +60,7 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
     values = {"status": new, "updated_at": now, **fields}
     # One CAS per expected status, so the event records exactly which one we left.
     for from_status in expected:
-        if Deployment.objects.filter(pk=deployment.pk, status=from_status).update(**values):
+        if Deployment.objects.filter(pk=deployment.pk, status=from_status, **(where or {})).update(**values):
             break
     else:
         return False
@@ -69,16 +71,22 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
     return True
 
 
-def _validated(*, user, spec, revision, team=None, exclude_deployment=None):
-    """(completed spec, manifests rendered once, over-quota reason or "") or SpecInvalid."""
+def _validated(*, user, spec, revision, team=None):
+    """(completed spec, team, manifests rendered once, cost) or SpecInvalid. Quota is decided under the lock."""
     catalog, teams = spec_facts(user)
     completed, errors, warnings, extras = spec_preview(spec, catalog=catalog, teams=teams, revision=revision)
     if errors:
         raise SpecInvalid(preview_document(completed, errors, warnings, extras)["errors"])
     if team is None:
         team = Team.objects.get(slug=completed["team"])
-    over = quota_check(team=team, spec=completed, cost=extras["cost"], exclude_deployment=exclude_deployment)
-    return completed, team, extras["manifests"], over.message if over else ""
+    return completed, team, extras["manifests"], extras["cost"]
+
+
+def _over_quota_reason(*, team, spec, cost, exclude_deployment=None):
+    """Decided with the team's row locked, inside the transaction that writes what it decides."""
+    team_lock(team)
+    over = quota_check(team=team, spec=spec, cost=cost, exclude_deployment=exclude_deployment)
+    return over.message if over else ""
 
 
 def _target_of(spec, target):
@@ -89,10 +97,12 @@ def _target_of(spec, target):
     return spec.get("target") or Target.KNATIVE
 
 
-def deployment_fields_from_spec(spec, target=None):
-    """The Deployment columns copied from a completed spec (for lists and filters)."""
+def deployment_fields_from_spec(spec, target=None, *, cost):
+    """The Deployment columns copied from a completed spec and its cost (for lists, filters and quotas)."""
     compute = spec.get("compute") or {}
     return {
+        "gpus_max": spec_gpus_max(spec),
+        "monthly_max_usd": Decimal(str((cost or {}).get("per_month_max", 0))),
         "workload": spec.get("workload", Workload.ONLINE),
         "target": _target_of(spec, target),
         "gpu_class": compute.get("gpu_class") or "",
@@ -128,14 +138,15 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
     body_hash = _body_hash(spec) if idempotency_key else ""
     if idempotency_key and (known := _idempotent_known(user, idempotency_key, body_hash)):
         return known, False
-    completed, team, manifests, over_quota_reason = _validated(user=user, spec=spec, revision=1)
+    completed, team, manifests, cost = _validated(user=user, spec=spec, revision=1)
     _permission_check(user, team, "Your role in this team cannot deploy (ask an owner for the deployer role).")
-    status = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
     try:
         with transaction.atomic():
+            over_quota_reason = _over_quota_reason(team=team, spec=completed, cost=cost)
+            status = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
             deployment = Deployment.objects.create(
                 team=team, name=completed["name"], status=status, created_by=user,
-                approval_reason=over_quota_reason, **deployment_fields_from_spec(completed),
+                approval_reason=over_quota_reason, **deployment_fields_from_spec(completed, cost=cost),
             )
             revision = Revision.objects.create(
                 deployment=deployment, number=1, spec=completed, manifests=manifests, created_by=user
@@ -168,12 +179,16 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
     # Name and team identify the objects in the cluster: they never change.
     spec = {**spec, "name": deployment.name, "team": deployment.team.slug}
     number = (deployment.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
-    completed, _team, manifests, over_quota_reason = _validated(
-        user=user, spec=spec, revision=number, team=deployment.team, exclude_deployment=deployment)
-    new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
+    completed, team, manifests, cost = _validated(user=user, spec=spec, revision=number, team=deployment.team)
     changed_meanwhile = DeploymentConflict("The deployment changed meanwhile; reload and try again.")
     try:
         with transaction.atomic():
+            over_quota_reason = _over_quota_reason(team=team, spec=completed, cost=cost,
+                                                   exclude_deployment=deployment)
+            if deployment.status == Status.PENDING_APPROVAL and not over_quota_reason:
+                # Staff were asked about another revision: a change while pending is a new request.
+                over_quota_reason = "Changed while waiting for approval: platform staff approve this revision."
+            new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
             # Decided on the row as locked: a change based on a revision that is no longer current (a
             # parallel PATCH won) is refused, so revisions are numbered in order and nothing is merged
             # into a stale spec.
@@ -188,7 +203,8 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
             moved = deployment_transition(
                 deployment=deployment, expected=deployment.status, new=new, actor=user, kind=kind,
                 message=message, data={"revision": number}, current_revision=revision,
-                approval_reason=over_quota_reason, status_message="", **deployment_fields_from_spec(completed),
+                approval_reason=over_quota_reason, status_message="",
+                **deployment_fields_from_spec(completed, cost=cost),
             )
             if not moved:
                 raise changed_meanwhile

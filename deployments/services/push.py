@@ -65,6 +65,17 @@ def deployment_push_failed(*, deployment_id, revision, message):
     )
 
 
+def deployment_teardown_failed(*, deployment_id, message):
+    """A tear down the cluster refused for good: visible, with the server's words; staff or the team retry it."""
+    deployment = Deployment.objects.filter(pk=deployment_id).first()
+    if deployment is None:
+        return False
+    return deployment_transition(
+        deployment=deployment, expected=Status.DELETING, new=Status.TEARDOWN_FAILED, kind=Event.Kind.TEARDOWN,
+        message=f"Tear down failed: {message}", status_message=message,
+    )
+
+
 def deployment_teardown_run(*, deployment_id):
     """Delete the deployment's objects (foreground); deleted once they are all gone, else sync finishes it."""
     deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()

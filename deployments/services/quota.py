@@ -2,6 +2,9 @@
 
 from decimal import Decimal
 
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
 from specs.checker import Issue
 from spend.budgets import team_month_to_date
 
@@ -18,11 +21,18 @@ def spec_gpus_max(spec):
 
 
 def quota_check(*, team, spec, cost, exclude_deployment=None):
-    """The `over_quota` issue when the spec would exceed the team's GPU quota or monthly budget, else None."""
-    others = Deployment.objects.filter(team=team, status__in=COUNTED_STATUSES).select_related("current_revision")
+    """The `over_quota` issue when the spec would exceed the team's GPU quota or monthly budget, else None.
+
+    Counts what the team's other live and queued deployments may hold at most (GPUs and the worst-case
+    monthly cost of their current revisions, in one aggregate) plus what was spent this month. Hold the
+    team's row lock (`team_lock`) around this check and the write it decides, so parallel requests
+    cannot all squeeze into the same room.
+    """
+    others = Deployment.objects.filter(team=team, status__in=COUNTED_STATUSES)
     if exclude_deployment is not None:
         others = others.exclude(pk=exclude_deployment.pk)
-    in_use = sum(spec_gpus_max(d.current_revision.spec) for d in others if d.current_revision)
+    held = others.aggregate(gpus=Coalesce(Sum("gpus_max"), 0), usd=Coalesce(Sum("monthly_max_usd"), Decimal(0)))
+    in_use, committed = held["gpus"], held["usd"]
     wanted = spec_gpus_max(spec)
     if in_use + wanted > team.gpu_quota:
         return Issue("over_quota", "scaling.max_replicas" if spec.get("workload") == "online" else "batch.parallelism",
@@ -30,10 +40,16 @@ def quota_check(*, team, spec, cost, exclude_deployment=None):
                      f"of {team.gpu_quota}. Lower the replicas or GPUs, or ask platform staff to approve it.")
     monthly = Decimal(str(cost.get("per_month_max", 0)))
     spent = team_month_to_date(team=team)["spent_usd"]
-    remaining = max(team.monthly_budget_usd - spent, Decimal(0))
+    remaining = max(team.monthly_budget_usd - spent - committed, Decimal(0))
     if monthly > remaining:
         return Issue("over_quota", "compute.gpu_class",
                      f"Up to ${monthly:,.2f} a month is over what is left of team {team.slug}'s budget: "
-                     f"${remaining:,.2f} of ${team.monthly_budget_usd:,.2f} after ${spent:,.2f} spent this month. "
+                     f"${remaining:,.2f} of ${team.monthly_budget_usd:,.2f} after ${spent:,.2f} spent this month "
+                     f"and up to ${committed:,.2f} a month its other deployments may cost. "
                      "Lower max replicas or pick a cheaper GPU class, or ask platform staff to approve it.")
     return None
+
+
+def team_lock(team):
+    """Lock the team's row until the transaction ends: quota decisions for one team happen one at a time."""
+    return type(team).objects.select_for_update().get(pk=team.pk)

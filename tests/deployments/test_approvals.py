@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from audit.models import Event
+from deployments.models import Deployment
 from deployments.services.approvals import deployment_approve, deployment_reject
 from deployments.services.lifecycle import deployment_create
 from specs.vocabulary import Status
@@ -45,10 +46,14 @@ def test_over_budget_request_waits_for_approval_and_is_not_pushed(over_budget, p
 def test_staff_approve_from_the_console_and_the_push_is_queued(
     over_budget, push, login, staff, django_capture_on_commit_callbacks
 ):
+    client = login(staff)
+    review = client.post(CHANGELIST, {"action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]})
+    assert review.status_code == 200 and "nlp/llama-chat: revision 1" in review.text
+    over_budget.refresh_from_db()
+    assert over_budget.status == Status.PENDING_APPROVAL  # nothing happens until staff confirm what they saw
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = login(staff).post(
-            CHANGELIST, {"action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]}, follow=True
-        )
+        response = client.post(CHANGELIST, {"action": "approve", "apply": "1", f"revision_{over_budget.pk}": "1",
+                                            ACTION_CHECKBOX_NAME: [over_budget.pk]}, follow=True)
     assert "Approved: nlp/llama-chat" in response.text
     over_budget.refresh_from_db()
     assert over_budget.status == Status.QUEUED
@@ -63,8 +68,11 @@ def test_approve_from_the_deployment_page(over_budget, push, login, staff, djang
     url = reverse("admin:deployments_deployment_change", args=[over_budget.pk])
     page = login(staff).get(url)
     assert "Approve (queue the push)" in page.text and "budget" in page.text
+    review = login(staff).post(url, {"CHANGE_FORM-action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]})
+    assert "revision 1" in review.text
     with django_capture_on_commit_callbacks(execute=True):
-        login(staff).post(url, {"CHANGE_FORM-action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]})
+        login(staff).post(CHANGELIST, {"action": "approve", "apply": "1", f"revision_{over_budget.pk}": "1",
+                                       ACTION_CHECKBOX_NAME: [over_budget.pk]})
     over_budget.refresh_from_db()
     assert over_budget.status == Status.QUEUED
     push.assert_called_once_with(over_budget.pk, 1)
@@ -100,8 +108,8 @@ def test_reject_asks_for_a_reason_then_never_pushes(
 
 def test_a_decided_request_cannot_be_decided_again(over_budget, push, staff, login):
     deployment_reject(user=staff, deployment=over_budget, reason="too big")
-    response = login(staff).post(CHANGELIST, {"action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]},
-                                 follow=True)
+    response = login(staff).post(CHANGELIST, {"action": "approve", "apply": "1", f"revision_{over_budget.pk}": "1",
+                                              ACTION_CHECKBOX_NAME: [over_budget.pk]}, follow=True)
     assert "refused" in response.text
     over_budget.refresh_from_db()
     assert over_budget.status == Status.REJECTED
@@ -110,7 +118,7 @@ def test_a_decided_request_cannot_be_decided_again(over_budget, push, staff, log
 
 def test_only_staff_decide(over_budget, owner):
     with pytest.raises(PermissionDenied):
-        deployment_approve(user=owner, deployment=over_budget)
+        deployment_approve(user=owner, deployment=over_budget, revision=1)
     over_budget.refresh_from_db()
     assert over_budget.status == Status.PENDING_APPROVAL
 
@@ -128,3 +136,25 @@ def test_rejecting_a_change_keeps_the_running_revision(team, staff, push):
     assert deployment.status == Status.APPLYING  # the next sync reports running again
     assert deployment.decision_reason == "16 replicas is more than the team needs"
     push.assert_not_called()
+
+
+def test_an_approval_never_pushes_a_revision_staff_did_not_see(over_budget, push, login, staff, owner,
+                                                                django_capture_on_commit_callbacks):
+    # Issue 13 item 6: the requester changed the pending request while staff looked; approve pushed the new one.
+    from deployments.services.lifecycle import deployment_update
+
+    client = login(staff)
+    review = client.post(CHANGELIST, {"action": "approve", ACTION_CHECKBOX_NAME: [over_budget.pk]})
+    assert "revision 1" in review.text
+    bigger = {**over_budget.current_revision.spec, "scaling": {"min_replicas": 1, "max_replicas": 2}}
+    changed = deployment_update(user=owner, deployment=over_budget, spec=bigger)
+    assert changed.status == Status.PENDING_APPROVAL and changed.current_revision.number == 2  # its own request
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(CHANGELIST, {"action": "approve", "apply": "1", f"revision_{over_budget.pk}": "1",
+                                            ACTION_CHECKBOX_NAME: [over_budget.pk]}, follow=True)
+    assert "revision 2 is waiting now" in response.text
+    over_budget.refresh_from_db()
+    assert over_budget.status == Status.PENDING_APPROVAL
+    push.assert_not_called()
+    deployment_approve(user=staff, deployment=over_budget, revision=2)
+    assert Deployment.objects.get(pk=over_budget.pk).status == Status.QUEUED

@@ -141,3 +141,19 @@ def test_a_create_renders_once_and_reads_the_team_once(deployer):
     assert team_get.call_count == 1
     # What was rendered for the preview is what is stored, for revision 1.
     assert deployment.current_revision.manifests[0]["metadata"]["annotations"]["gantry.io/revision"] == "1"
+
+
+def test_the_budget_counts_what_live_deployments_may_cost_not_only_what_was_spent(deployer, team):
+    # Issue 13 item 7: five $1,124/month deployments used to pass a $2,000 budget (nothing spent yet).
+    first = lifecycle.deployment_create(user=deployer, spec=online_spec(name="one"))
+    monthly = first.monthly_max_usd
+    assert monthly > 0 and first.status == Status.QUEUED
+    team.monthly_budget_usd = monthly * 2 - 1  # room for one, not two
+    team.gpu_quota = 1000
+    team.save()
+    second = lifecycle.deployment_create(user=deployer, spec=online_spec(name="two"))
+    assert second.status == Status.PENDING_APPROVAL
+    assert "other deployments may cost" in second.approval_reason
+    # A change of the first is measured without counting the first itself.
+    changed = lifecycle.deployment_update(user=deployer, deployment=first, spec=online_spec(name="one"))
+    assert changed.status == Status.QUEUED

@@ -95,3 +95,24 @@ def test_every_name_dispatch_and_beat_use_is_a_registered_task(settings):
     app.loader.import_default_modules()
     assert names <= set(app.tasks)
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= names
+
+
+def test_a_teardown_the_cluster_refuses_ends_visible_and_can_be_retried(sandbox, sandbox_kubeconfig, deployer,
+                                                                         queued, staff, login):
+    # Issue 13 item 4: a 403 on DELETE used to be retried forever, silently.
+    tasks.push_deployment.apply(args=[queued.pk, 1])
+    lifecycle.deployment_teardown(user=deployer, deployment=Deployment.objects.get(pk=queued.pk))
+    sandbox.fail_next("DELETE", KSVC_PATH, status=403)
+    tasks.teardown_deployment.apply(args=[queued.pk])
+    d = Deployment.objects.get(pk=queued.pk)
+    assert d.status == Status.TEARDOWN_FAILED
+    assert d.status_message == "deleting Service tenant-nlp/llama-chat: injected fault"  # the server's own words
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is not None  # still there, and the page says so
+    page = login(staff).get(f"/deployments/{d.pk}/").content.decode()
+    assert "Tear down failed" in page
+
+    lifecycle.deployment_teardown(user=staff, deployment=d)  # staff retry once the permission is fixed
+    assert Deployment.objects.get(pk=d.pk).status == Status.DELETING
+    tasks.teardown_deployment.apply(args=[d.pk])
+    assert Deployment.objects.get(pk=d.pk).status == Status.DELETED
+    assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None

@@ -42,7 +42,7 @@ ERRORS = [
     ("scaling.scale_to_zero_retention", "2h", "scale_to_zero_retention_too_long",
      "scaling.scale_to_zero_retention", "at most 1h"),
     ("scaling.min_replicas", 5, "invalid_replicas", "scaling.min_replicas", "above `max_replicas`"),
-    ("scaling.max_replicas", 0, "invalid_replicas", "scaling.max_replicas", "at least 1"),
+    ("scaling.max_replicas", 0, "invalid_replicas", "scaling.max_replicas", "between 1 and 1000"),
     ("runtime.image", "", "missing_image", "runtime.image", "tag or digest"),
     ("runtime.image", "ghcr.io/acme/llm-server", "missing_image", "runtime.image", "explicit tag or digest"),
     ("runtime.env", {"HF_TOKEN": "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345"}, "plaintext_secret",

@@ -71,3 +71,20 @@ def test_parallel_patches_are_one_revision_each_or_a_409_never_a_500(token_clien
     numbers = sorted(d.revisions.values_list("number", flat=True))
     assert numbers == list(range(1, len(numbers) + 1))  # no gaps, no duplicates
     assert d.current_revision.number == numbers[-1] == 1 + statuses.count(200)
+
+
+def test_parallel_creates_never_exceed_the_gpu_quota(team, token_client):
+    # Issue 13 item 5: with quota 2, ten parallel one-GPU creates used to queue 7 to 9.
+    team.gpu_quota = 2
+    team.monthly_budget_usd = 10**6
+    team.save()
+
+    def create(i):
+        spec = online_spec(name=f"svc-{i}", scaling={"min_replicas": 0, "max_replicas": 1},
+                           compute={"gpus_per_replica": 1})
+        return token_client().post("/api/v1/deployments/", spec, format="json").status_code
+
+    assert set(_parallel(10, create)) == {201}
+    queued = Deployment.objects.filter(team=team, status="queued")
+    assert sum(d.gpus_max for d in queued) <= 2 and queued.count() == 2
+    assert Deployment.objects.filter(team=team, status="pending_approval").count() == 8
