@@ -1,5 +1,5 @@
 # The two commands: `make run` (the portal with everything it needs) and `make test`.
-.PHONY: run test test-fast lint install services bench demo
+.PHONY: run test test-fast fuzz lint install services bench demo
 
 PYTHON := .venv/bin/python
 
@@ -22,6 +22,10 @@ test: install services lint
 # The quick loop while coding: everything but the browser, worker and fault tests (under a minute).
 test-fast: install services lint
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# The nightly-size fuzz run of the REST API against its OpenAPI schema (no 5xx, responses match).
+fuzz: install services
+	DEBUG=1 SECURE_HTTPS=0 FUZZ_EXAMPLES=100 $(PYTHON) -m pytest tests/portal/test_api_schema.py -k conforms $(PYTEST_ARGS)
 
 # Imports go only downward between the apps (contracts in pyproject.toml, drawn in docs/architecture.md).
 lint: install

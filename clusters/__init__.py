@@ -35,11 +35,12 @@ from .objects import (
 )
 from .observe import Observation, live_objects, namespace_observe
 from .status import object_status, status_read
+from .volumes import claim_to_apply, created_by_gantry, is_claim
 
 __all__ = [
     "ARGO", "DEPLOYMENT_LABEL", "FIELD_MANAGER", "IDLE_SINCE_ANNOTATION", "KNATIVE", "KSERVE", "MANAGED_SELECTOR",
     "RESOURCES", "REVISION_ANNOTATION", "TARGET_KINDS", "TEAM_LABEL", "ClusterError", "NotFound", "Observation",
     "api_client", "cluster_ping", "events_list", "live_objects", "namespace_ensure", "namespace_for",
     "namespace_observe", "object_apply", "object_describe", "object_get", "object_status", "objects_apply",
-    "objects_delete", "objects_list", "pods_list", "status_read",
+    "objects_delete", "objects_list", "pods_list", "status_read", "claim_to_apply", "created_by_gantry", "is_claim",
 ]

@@ -108,6 +108,11 @@ def live_objects(namespace, targets):
     """{(target, name): object} of the main object kinds in use in a namespace (one list per kind)."""
     live = {}
     for target in sorted(targets):
-        for obj in objects_list(*TARGET_KINDS[target], namespace):
+        try:
+            items = objects_list(*TARGET_KINDS[target], namespace)
+        except NotFound:
+            log.warning("the cluster does not serve %s/%s: is its CRD installed?", *TARGET_KINDS[target])
+            continue
+        for obj in items:
             live[(target, obj["metadata"]["name"])] = obj
     return live

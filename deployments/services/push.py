@@ -5,7 +5,9 @@ backoff; a permanent one ends in `deployment_push_failed`.
 """
 
 import logging
+from contextlib import contextmanager
 
+from django.db import connection
 from django.utils import timezone
 
 import clusters
@@ -20,12 +22,37 @@ from .manifests import deployment_objects, revision_manifests
 log = logging.getLogger(__name__)
 
 
+PUSH_LOCK = 7302  # advisory lock class: one push or teardown of a deployment at a time
+
+
+@contextmanager
+def deployment_lock(deployment_id):
+    """Hold the deployment's PostgreSQL advisory lock while its objects are applied or deleted.
+
+    A tear down requested while an apply is in flight waits for the apply to land, then deletes what
+    it applied; a push that gets the lock after a tear down started sees `deleting` and does nothing.
+    """
+    key = (PUSH_LOCK << 32) + int(deployment_id)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def deployment_push(*, deployment_id, revision):
     """Apply a revision to the cluster. ClusterError propagates to the task.
 
     Returns False when there was nothing to do: the deployment moved on (newer revision,
     torn down, already applied) before this message was handled.
     """
+    with deployment_lock(deployment_id):
+        return _push(deployment_id, revision)
+
+
+def _push(deployment_id, revision):
     deployment = Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id).first()
     if deployment is None or deployment.current_revision is None:
         return False
@@ -37,20 +64,52 @@ def deployment_push(*, deployment_id, revision):
         log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
         return False
     rev = current if current.number == revision else deployment.revisions.get(number=revision)
-    if deployment.status == Status.QUEUED:
-        deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
-                              message=f"Applying revision {revision}")
+    if deployment.status == Status.QUEUED and not deployment_transition(
+            deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING, message=f"Applying revision {revision}"):
+        log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
+        return False
     Deployment.objects.filter(pk=deployment.pk).update(
         push_attempts=deployment.push_attempts + 1, last_pushed_at=timezone.now()
     )
     objects = revision_manifests(deployment, rev)
     clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug})
+    objects = objects_to_apply(objects, deployment)
     clusters.objects_apply(objects)
     Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
                                                        updated_at=timezone.now())
     event_record(deployment=deployment, kind=Event.Kind.PUSH, message=f"Applied revision {revision} ({len(objects)} objects)",
                  data={"revision": revision, "objects": [clusters.object_describe(o) for o in objects]})
     return True
+
+
+def objects_to_apply(objects, deployment):
+    """Volumes: create one, grow our own, never shrink or take over someone else's (clusters/volumes.py)."""
+    out = []
+    for obj in objects:
+        checked = clusters.claim_to_apply(obj, deployment_name=deployment.name) if clusters.is_claim(obj) else obj
+        if checked is None:
+            log.info("%s: %s exists and is not this deployment's: used as it is", deployment,
+                     clusters.object_describe(obj))
+            continue
+        out.append(checked)
+    return out
+
+
+def _claim_users(deployment, claim):
+    """Other deployments of the team that may still read the claim (anything not deleted or going away)."""
+    return (Deployment.objects.filter(team_id=deployment.team_id)
+            .exclude(pk=deployment.pk).exclude(status__in=(Status.DELETED, Status.DELETING))
+            .filter(current_revision__spec__model__uri__startswith=f"pvc://{claim}/"))
+
+
+def _deletable(obj, deployment):
+    """A claim is deleted only if Gantry created it and no other live deployment of the team reads it."""
+    if not clusters.is_claim(obj):
+        return True
+    live = clusters.object_get(obj)
+    if live is None:
+        return True
+    return clusters.created_by_gantry(live) and not _claim_users(deployment, obj["metadata"]["name"]).exists()
 
 
 def deployment_push_failed(*, deployment_id, revision, message):
@@ -78,10 +137,15 @@ def deployment_teardown_failed(*, deployment_id, message):
 
 def deployment_teardown_run(*, deployment_id):
     """Delete the deployment's objects (foreground); deleted once they are all gone, else sync finishes it."""
+    with deployment_lock(deployment_id):
+        return _teardown(deployment_id)
+
+
+def _teardown(deployment_id):
     deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()
     if deployment is None or deployment.status != Status.DELETING:
         return False
-    objects = deployment_objects(deployment)
+    objects = [obj for obj in deployment_objects(deployment) if _deletable(obj, deployment)]
     clusters.objects_delete(objects, propagation="Foreground")
     remaining = [obj for obj in objects if clusters.object_get(obj) is not None]
     if remaining:

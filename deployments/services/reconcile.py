@@ -16,6 +16,7 @@ from specs.vocabulary import Status, Target
 from ..dispatch import push_dispatch, teardown_dispatch
 from ..models import Deployment
 from .manifests import revision_manifests
+from .push import objects_to_apply
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def drift_detect():
             try:
                 # The namespace itself may be what went missing (a rebuilt cluster).
                 clusters.namespace_ensure(namespace, {clusters.TEAM_LABEL: d.team.slug})
-                clusters.objects_apply(manifests)
+                clusters.objects_apply(objects_to_apply(manifests, d))
                 outcome = "re-applied"
             except clusters.ClusterError as exc:
                 outcome = f"re-apply failed ({exc.message}); will retry"
@@ -112,5 +113,45 @@ def stuck_requeue():
     return requeued
 
 
+ORPHAN_LOOKBACK = timedelta(days=1)
+
+
+def orphans_remove(*, now=None):
+    """Delete Gantry's objects labelled with a deployment that is no longer there; returns how many.
+
+    A push that landed after its deployment was torn down (before pushes and teardowns were ordered)
+    left GPU pods running forever. Only namespaces where a deployment was deleted lately are looked
+    at, so the cost stays flat; volumes are left alone (claims may be shared).
+    """
+    since = (now or timezone.now()) - ORPHAN_LOOKBACK
+    recent = Deployment.objects.filter(status=Status.DELETED, updated_at__gte=since).select_related("team")
+    by_namespace = defaultdict(dict)
+    for d in recent.order_by("updated_at"):
+        by_namespace[d.namespace][d.name] = d  # the latest deleted one of each name
+    removed = 0
+    for namespace, deleted in by_namespace.items():
+        team_id = next(iter(deleted.values())).team_id
+        alive = set(Deployment.objects.filter(team_id=team_id).exclude(status=Status.DELETED)
+                    .values_list("name", flat=True))
+        try:
+            objects = clusters.live_objects(namespace, set(clusters.TARGET_KINDS))
+        except clusters.ClusterError as exc:
+            log.warning("orphan check of %s failed: %s", namespace, exc.message)
+            continue
+        for obj in objects.values():
+            name = ((obj.get("metadata") or {}).get("labels") or {}).get(clusters.DEPLOYMENT_LABEL)
+            if name not in deleted or name in alive:
+                continue
+            try:
+                clusters.objects_delete([obj], propagation="Foreground")
+            except clusters.ClusterError as exc:
+                log.warning("could not remove orphan %s: %s", clusters.object_describe(obj), exc.message)
+                continue
+            removed += 1
+            event_record(deployment=deleted[name], kind=Event.Kind.TEARDOWN,
+                         message=f"Removed {clusters.object_describe(obj)}, left in the cluster after the tear down")
+    return removed
+
+
 def reconcile():
-    return {"requeued": stuck_requeue(), "drifted": drift_detect()}
+    return {"requeued": stuck_requeue(), "drifted": drift_detect(), "orphans": orphans_remove()}

@@ -1,5 +1,6 @@
 """The OpenAPI document, its browsable page, and schemathesis against the live schema."""
 
+import os
 import re
 
 import pytest
@@ -74,12 +75,15 @@ def fuzz_context(settings, team, owner):
     return {"headers": {"Authorization": f"Token {key}"}, "deployment": stored_deployment(team, created_by=owner)}
 
 
+# `make fuzz` runs the nightly size (100 per operation: well over 1,000 cases); `make test` a short run.
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(150 * max(1, FUZZ_EXAMPLES // 15))
 def test_api_conforms_to_its_schema(wsgi_app, fuzz_context):
     """Generated requests for every operation: never a 5xx, and every response matches the schema."""
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
@@ -89,7 +93,7 @@ def test_api_conforms_to_its_schema(wsgi_app, fuzz_context):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None,
+        @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
         def run(case):
             if "id" in (case.path_parameters or {}):

@@ -1,5 +1,6 @@
 """Racy operations run many times with real threads against PostgreSQL (issue 13): the invariants hold."""
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -10,7 +11,10 @@ from deployments.models import Deployment
 from teams.services import token_create
 from tests.factories import online_spec
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60)]
+# Races are found by repetition: `RACE_ROUNDS=50 make test` for a longer hunt; 2 rounds in `make test`.
+ROUNDS = range(int(os.environ.get("RACE_ROUNDS", "2")))
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60),
+              pytest.mark.parametrize("race_round", ROUNDS)]
 
 
 def _parallel(n, call):
@@ -37,7 +41,7 @@ def token_client(team, owner, dispatched):
     return make
 
 
-def test_racing_replays_of_one_idempotency_key_answer_the_same_deployment(token_client):
+def test_racing_replays_of_one_idempotency_key_answer_the_same_deployment(race_round, token_client):
     def post(_i):
         response = token_client().post("/api/v1/deployments/", online_spec(), format="json",
                                        HTTP_IDEMPOTENCY_KEY="race-1")
@@ -50,7 +54,7 @@ def test_racing_replays_of_one_idempotency_key_answer_the_same_deployment(token_
     assert Deployment.objects.count() == 1
 
 
-def test_parallel_patches_are_one_revision_each_or_a_409_never_a_500(token_client):
+def test_parallel_patches_are_one_revision_each_or_a_409_never_a_500(race_round, token_client):
     created = token_client().post("/api/v1/deployments/", online_spec(), format="json")
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
@@ -73,7 +77,7 @@ def test_parallel_patches_are_one_revision_each_or_a_409_never_a_500(token_clien
     assert d.current_revision.number == numbers[-1] == 1 + statuses.count(200)
 
 
-def test_parallel_creates_never_exceed_the_gpu_quota(team, token_client):
+def test_parallel_creates_never_exceed_the_gpu_quota(race_round, team, token_client):
     # Issue 13 item 5: with quota 2, ten parallel one-GPU creates used to queue 7 to 9.
     team.gpu_quota = 2
     team.monthly_budget_usd = 10**6
@@ -88,3 +92,24 @@ def test_parallel_creates_never_exceed_the_gpu_quota(team, token_client):
     queued = Deployment.objects.filter(team=team, status="queued")
     assert sum(d.gpus_max for d in queued) <= 2 and queued.count() == 2
     assert Deployment.objects.filter(team=team, status="pending_approval").count() == 8
+
+
+def test_a_tear_down_during_a_push_leaves_nothing_running(race_round, sandbox, sandbox_kubeconfig, deployer):
+    # Issue 13 item 2: DELETE while the apply was in flight marked the deployment deleted; the apply then
+    # landed and nothing removed it: GPU pods running forever.
+    import threading
+
+    from deployments.services import lifecycle, push
+    from tests.cluster_helpers import KSVC, requests_matching, wait_for
+
+    d = lifecycle.deployment_create(user=deployer, spec=online_spec(name="chat"))
+    sandbox.delay("PATCH", r"/services/chat$", 1.5, times=1)  # the apply is slow to land
+    pushing = threading.Thread(target=lambda: (push.deployment_push(deployment_id=d.pk, revision=1),
+                                               connection.close()))
+    pushing.start()
+    wait_for(lambda: requests_matching(sandbox, "PATCH", "/services/chat"), timeout=10, message="the apply in flight")
+    lifecycle.deployment_teardown(user=deployer, deployment=Deployment.objects.get(pk=d.pk))
+    push.deployment_teardown_run(deployment_id=d.pk)  # waits for the apply, then deletes what it applied
+    pushing.join(10)
+    assert Deployment.objects.get(pk=d.pk).status == "deleted"
+    assert sandbox.object(KSVC, "tenant-nlp", "chat") is None
