@@ -97,7 +97,7 @@ def spec_form_field(path, *, blank=None, widget=None, max_length=None, select=Fa
                                       widget=widget or forms.RadioSelect, **common)
     if declared.choices:
         choices = ([blank] if blank else []) + list(declared.choices)
-        return forms.ChoiceField(choices=choices, widget=widget or forms.Select, **common)
+        return forms.ChoiceField(choices=choices, widget=widget or forms.Select, initial=declared.default, **common)
     if declared.type == INT:
         return forms.IntegerField(**common)
     if declared.type == NUMBER:
@@ -125,6 +125,7 @@ class BasicsForm(StepForm):
 
 class ModelStorageForm(StepForm):
     title = "Model and storage"
+    runtime__kind = spec_form_field("runtime.kind")
     model__uri = spec_form_field("model.uri")
     model__parameters_billions = spec_form_field("model.parameters_billions")
     model__precision = spec_form_field("model.precision")
@@ -186,6 +187,7 @@ class AccessForm(StepForm):
     access__visibility = spec_form_field("access.visibility", widget=forms.RadioSelect)
     runtime__protocol = spec_form_field("runtime.protocol")
     runtime__port = spec_form_field("runtime.port")
+    runtime__health_path = spec_form_field("runtime.health_path", max_length=200)
     target = forms.ChoiceField(label=spec_field("target").label, help_text=spec_field("target").help,
                                choices=[c for c in spec_field("target").choices if c[0] != "argo"])
     access__cross_cloud_clients = spec_form_field("access.cross_cloud_clients")

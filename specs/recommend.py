@@ -19,6 +19,8 @@ The numbers, documented once:
 import copy
 import math
 
+from .schema import spec_field
+
 BYTES_PER_PARAMETER = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
 ACTIVATION_OVERHEAD = 0.20
 RUNTIME_OVERHEAD_GB = 2.0
@@ -32,6 +34,8 @@ STARTUP_SECONDS = (10, 30)
 # Without Tensorizer, weights are read then deserialized: at most ~1 GB/s, and up to twice slower.
 PLAIN_LOAD_GBPS = 1.0
 CPU_PER_GPU = 4
+# Knative Serving's default progress deadline (config-deployment): the schema's bound for the startup probe.
+STARTUP_TIMEOUT_MAX = spec_field("runtime.startup_timeout_seconds").maximum
 
 
 def weights_gb(params_billions, precision):
@@ -84,6 +88,7 @@ def spec_complete(spec, *, catalog):
     _complete_storage(spec, size, notes)
     if spec.get("workload") == "online":
         _complete_scaling(spec, catalog, notes)
+        _complete_startup(spec, catalog, notes)
     elif spec.get("workload") == "batch":
         batch = spec.setdefault("batch", {})
         batch.setdefault("parallelism", 1)
@@ -158,6 +163,19 @@ def _complete_storage(spec, size, notes):
         storage["pvc_size_gi"] = max(50, math.ceil(size * 2))
         _explain(notes, "storage.pvc_size_gi", storage["pvc_size_gi"],
                  "Twice the model size (at least 50 Gi), so a new version fits next to the old one.")
+
+
+def _complete_startup(spec, catalog, notes):
+    """How long the startup probe waits: twice the slow end of the cold-start estimate, 1 to 10 minutes."""
+    runtime = spec.setdefault("runtime", {})
+    has_health_check = runtime.get("kind", "custom") != "custom" or runtime.get("health_path")
+    if not has_health_check or runtime.get("startup_timeout_seconds") is not None:
+        return
+    _low, high = cold_start_seconds(spec, catalog)
+    runtime["startup_timeout_seconds"] = min(STARTUP_TIMEOUT_MAX, max(60, 2 * high))
+    _explain(notes, "runtime.startup_timeout_seconds", runtime["startup_timeout_seconds"],
+             f"Loading the weights takes up to about {high} s; the startup probe allows twice that (at most "
+             f"{STARTUP_TIMEOUT_MAX} s, Knative's default progress deadline) before the pod is restarted.")
 
 
 def _complete_scaling(spec, catalog, notes):

@@ -14,7 +14,8 @@ from clusters.labels import (
     namespace_for,
 )
 
-MODEL_MOUNT = "/mnt/models"
+from .runtimes import CUSTOM, MODEL_MOUNT, container_fields, probes, runtime_kind, streams_from_s3
+
 AUTOSCALER_CLASS = "kpa.autoscaling.knative.dev"
 
 
@@ -83,11 +84,17 @@ def _quantity(cpu):
 
 
 def _env(spec, extra=()):
-    """Plain values, model settings, then secretKeyRef entries: never a secret value."""
+    """Plain values, model settings, then secretKeyRef entries: never a secret value.
+
+    MODEL_* and TENSORIZER_* are Gantry's own names for custom images; vLLM, TGI and Triton get
+    what they read on their command line instead (specs/runtimes.py).
+    """
     runtime, model = spec["runtime"], spec["model"]
     claim, path = _model_claim(spec)
     model_location = f"{MODEL_MOUNT}/{path}" if claim else model["uri"]
     env = [{"name": k, "value": v} for k, v in sorted((runtime.get("env") or {}).items())]
+    if runtime_kind(spec) != CUSTOM:
+        return env + list(extra) + _secret_env(runtime)
     env.append({"name": "MODEL_URI", "value": model_location})
     env.append({"name": "MODEL_FORMAT", "value": model["format"]})
     env.append({"name": "MODEL_PRECISION", "value": model["precision"]})
@@ -96,10 +103,15 @@ def _env(spec, extra=()):
         env.append({"name": "TENSORIZER_URI", "value": model_location})
         env.append({"name": "TENSORIZER_NUM_READERS", "value": str(4 * spec["compute"]["gpus_per_replica"])})
     env.extend(extra)
+    return env + _secret_env(runtime)
+
+
+def _secret_env(runtime):
+    out = []
     for name, ref in sorted((runtime.get("secret_env") or {}).items()):
         secret, key = ref.split("/", 1)
-        env.append({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
-    return env
+        out.append({"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+    return out
 
 
 def _env_from(spec):
@@ -107,19 +119,24 @@ def _env_from(spec):
     return [{"secretRef": {"name": secret}}] if secret else []
 
 
-def _container(spec, name, *, env_extra=(), with_port=True):
+def _container(spec, name, *, env_extra=(), with_port=True, downloaded=False):
+    """The model container; `downloaded`: KServe's storage initializer put the model at /mnt/models."""
     runtime = spec["runtime"]
     container = {"name": name, "image": runtime["image"]}
-    if runtime.get("args"):
-        container["args"] = list(runtime["args"])
-    container["env"] = _env(spec, env_extra)
+    served = container_fields(spec, downloaded=downloaded)
+    if served.get("command"):
+        container["command"] = served["command"]
+    args = served.get("args", runtime.get("args"))
+    if args:
+        container["args"] = list(args)
+    container["env"] = _env(spec, [*env_extra, *served.get("env", [])])
     env_from = _env_from(spec)
     if env_from:
         container["envFrom"] = env_from
     if with_port:
         port_name = "h2c" if runtime.get("protocol") == "grpc" else "http1"
         container["ports"] = [{"containerPort": runtime["port"], "name": port_name, "protocol": "TCP"}]
-        container["readinessProbe"] = {"tcpSocket": {"port": runtime["port"]}, "periodSeconds": 5}
+        container.update(probes(spec) or {"readinessProbe": {"tcpSocket": {"port": runtime["port"]}, "periodSeconds": 5}})
     container["resources"] = _resources(spec)
     return container
 
@@ -192,16 +209,18 @@ def inference_service_render(spec, *, revision=None):
     predictor = {
         "affinity": _affinity(spec),
         "containerConcurrency": _container_concurrency(spec),
-        "containers": [_container(spec, "kserve-container")],
+        "containers": [_container(spec, "kserve-container", downloaded=True)],
         "labels": gantry_labels(spec),
         "maxReplicas": scaling["max_replicas"],
         "minReplicas": scaling["min_replicas"],
         "scaleMetric": "concurrency",
         "scaleTarget": scaling["target_concurrency"],
-        # The storage initializer fetches s3:// or mounts pvc:// at /mnt/models before the server starts.
-        "storageUris": [{"mountPath": MODEL_MOUNT, "uri": spec["model"]["uri"]}],
         "timeout": spec["runtime"].get("timeout_seconds", 300),
     }
+    if not streams_from_s3(spec):
+        # The storage initializer fetches s3:// or mounts pvc:// at /mnt/models before the server starts
+        # (not when vLLM streams Tensorizer weights from S3 itself: the model would be read twice).
+        predictor["storageUris"] = [{"mountPath": MODEL_MOUNT, "uri": spec["model"]["uri"]}]
     batching = spec.get("batching")
     if batching:
         predictor["batcher"] = {"maxBatchSize": batching["max_batch_size"], "maxLatency": batching["max_latency_ms"]}

@@ -70,6 +70,15 @@ FIELDS = (
               ("batch", "Batch: a job over many inputs, or anything that runs longer than a minute"))),
     Field("target", STR, "Serve with", "online: knative (default) or kserve; batch always runs as argo", choices=(
         ("knative", "Knative Service (default)"), ("kserve", "KServe InferenceService"), ("argo", "Argo Workflow"))),
+    Field("runtime.kind", STR, "Serving runtime", "The server in the image: Gantry passes it the model, the GPUs "
+          "and the port the way that server reads them; custom runs the image with your own args", choices=(
+              ("vllm", "vLLM (OpenAI-compatible server)"), ("tgi", "Text Generation Inference"),
+              ("triton", "NVIDIA Triton"), ("custom", "Custom: my image, my args")), default="custom"),
+    Field("runtime.health_path", STR, "Health check path", "custom only: the HTTP path that answers 200 once the "
+          "model is loaded; without it the readiness check is a TCP connect"),
+    Field("runtime.startup_timeout_seconds", INT, "Time allowed to load the model (seconds)",
+          "How long the startup probe waits; recommended from the cold-start estimate; Knative's default "
+          "progress deadline is 600", minimum=10, maximum=600),
     Field("runtime.image", STR, "Container image", "An image reference with a tag or digest, "
           "e.g. ghcr.io/acme/llm-server:1.4", required=True),
     Field("runtime.args", STR_LIST, "Container arguments", "Arguments passed to the container"),

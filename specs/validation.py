@@ -13,6 +13,7 @@ from teams.slugs import is_team_slug
 from .checker import Checker, Issue, SpecResult, nul_paths
 from .formats import (
     ENV_NAME_RE,
+    HEALTH_PATH_RE,
     IMAGE_RE,
     NAME_RE,
     SECRET_NAME_RE,
@@ -63,6 +64,7 @@ def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult
     elif workload == "batch":
         _check_batch(check, spec)
     _check_access_and_rules(check, spec, workload)
+    _check_runtime_fits(check, spec, workload)
     for section in SECTIONS:
         if not spec[section]:
             spec.pop(section)
@@ -94,6 +96,12 @@ def _check_identity(check, spec, teams):
 
 def _check_runtime(check, spec):
     runtime = spec["runtime"]
+    runtime["kind"] = check.choice(runtime, "kind", default=spec_field("runtime.kind").default)
+    health = runtime.get("health_path")
+    if health is not None and not (isinstance(health, str) and HEALTH_PATH_RE.fullmatch(health)):
+        check.error("invalid_value", "runtime.health_path", "Give an HTTP path such as `/health`: it starts with "
+                    "`/`, has no spaces and at most 200 characters.")
+    check.integer(runtime, "startup_timeout_seconds")
     image = runtime.get("image")
     if not isinstance(image, str) or not image.strip():
         check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
@@ -278,6 +286,26 @@ def _check_batch(check, spec):
         if spec[name]:
             check.warn("ignored_field", name, f"`{name}` applies to online services only and is ignored here.")
             spec[name] = {}
+
+
+def _check_runtime_fits(check, spec, workload):
+    """What a serving runtime can read: refused here rather than a pod that never loads the model."""
+    kind = spec["runtime"].get("kind")
+    if kind in (None, "custom"):
+        return
+    if workload == "batch":
+        check.error("invalid_value", "runtime.kind", "vLLM, TGI and Triton serve requests; a batch run runs "
+                    "your own image: use `runtime.kind: custom`.")
+        return
+    uri = spec["model"].get("uri") or ""
+    if spec.get("target") != "knative" or not uri.startswith("s3://"):
+        return  # KServe downloads s3:// models first; pvc:// is mounted
+    if kind == "tgi":
+        check.error("invalid_value", "runtime.kind", "TGI reads a local path, not s3://: use `target: kserve` "
+                    "(it downloads the model first) or a `pvc://` volume.")
+    elif kind == "vllm" and spec["model"].get("format") != "tensorizer":
+        check.error("invalid_value", "model.format", "vLLM streams s3:// weights only through Tensorizer: "
+                    "serialize the model with Tensorizer, or use `target: kserve` or a `pvc://` volume.")
 
 
 def _check_access_and_rules(check, spec, workload):

@@ -211,3 +211,91 @@ def test_golden_yaml(case):
         path.write_text(rendered)
     assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review it"
     assert rendered == path.read_text()
+
+
+# --- serving runtimes: what each server reads (sources in specs/runtimes.py) ---------------------------------
+
+RUNTIME_CASES = {
+    # vLLM 2026 (`vllm serve` entrypoint): model positional, Tensorizer via --load-format and its JSON config.
+    "vllm-knative-tensorizer": dict(runtime_kind="vllm"),
+    "vllm-kserve-safetensors": dict(runtime_kind="vllm", target="kserve", fmt="safetensors"),
+    "tgi-kserve": dict(runtime_kind="tgi", target="kserve", fmt="safetensors"),
+    "triton-knative-pvc": dict(runtime_kind="triton", tier="nvme-pvc", fmt="other"),
+}
+
+
+def runtime_spec(runtime_kind, fmt="tensorizer", **choice):
+    spec = completed(**choice)
+    spec["runtime"] = {**spec["runtime"], "kind": runtime_kind, "port": 8000, "startup_timeout_seconds": 300}
+    spec["runtime"].pop("args")
+    if fmt != "tensorizer":
+        spec["model"] = {**spec["model"], "format": fmt, "uri": spec["model"]["uri"].replace("model.tensors", "")}
+    return spec
+
+
+def _model_container(objects):
+    obj = objects[-1]
+    if obj["kind"] == "InferenceService":
+        return obj["spec"]["predictor"]["containers"][0], obj
+    return obj["spec"]["template"]["spec"]["containers"][0], obj
+
+
+@pytest.mark.parametrize("case", sorted(RUNTIME_CASES))
+def test_runtimes_render_valid_objects_and_match_their_golden_files(case):
+    objects = manifests_render(runtime_spec(**RUNTIME_CASES[case]), revision=1)
+    for obj in objects:
+        assert validate_object(obj) == [], obj["kind"]
+    rendered = yaml.safe_dump_all(objects, sort_keys=True)
+    path = GOLDEN / f"runtime-{case}.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(rendered)
+    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review it"
+    assert rendered == path.read_text()
+
+
+def test_vllm_gets_its_model_gpus_name_and_tensorizer_config_on_the_command_line():
+    spec = runtime_spec("vllm")
+    spec["compute"]["gpus_per_replica"] = 2
+    container, _ = _model_container(manifests_render(spec))
+    args = container["args"]
+    assert args[0] == "s3://models/llama-3-8b"  # the directory with the config; the weights stream from S3
+    assert args[args.index("--tensor-parallel-size") + 1] == "2"
+    assert args[args.index("--served-model-name") + 1] == "llama-chat"
+    assert args[args.index("--port") + 1] == "8000"
+    assert args[args.index("--load-format") + 1] == "tensorizer"
+    config = json.loads(args[args.index("--model-loader-extra-config") + 1])
+    assert config == {"tensorizer_uri": "s3://models/llama-3-8b/model.tensors", "num_readers": 8}
+    env = {e["name"]: e for e in container["env"]}
+    assert env["S3_ACCESS_KEY_ID"]["valueFrom"]["secretKeyRef"] == {
+        "name": "s3-creds", "key": "AWS_ACCESS_KEY_ID", "optional": True}
+    assert "TENSORIZER_URI" not in env and "MODEL_URI" not in env  # names no server reads
+    assert container["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] >= 300
+
+
+def test_vllm_on_kserve_streaming_from_s3_is_not_downloaded_first():
+    _, isvc = _model_container(manifests_render(runtime_spec("vllm", target="kserve")))
+    assert "storageUris" not in isvc["spec"]["predictor"]
+    _, isvc = _model_container(manifests_render(runtime_spec("vllm", target="kserve", fmt="safetensors")))
+    assert isvc["spec"]["predictor"]["storageUris"][0]["mountPath"] == "/mnt/models"
+
+
+def test_triton_and_tgi_probe_their_own_health_endpoints():
+    container, _ = _model_container(manifests_render(runtime_spec("triton", tier="nvme-pvc", fmt="other")))
+    assert container["command"] == ["tritonserver"]
+    assert container["args"][0] == "--model-repository=/mnt/models/llama-3-8b"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/v2/health/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/v2/health/live"
+    container, _ = _model_container(manifests_render(runtime_spec("tgi", target="kserve", fmt="safetensors")))
+    assert container["args"][:4] == ["--model-id", "/mnt/models", "--num-shard", "1"]
+    assert container["args"][-2:] == ["--hostname", "0.0.0.0"]
+
+
+def test_a_custom_image_renders_exactly_as_before_unless_it_names_a_health_path():
+    before = manifests_render(completed(), revision=1)
+    spec = completed()
+    spec["runtime"] = {**spec["runtime"], "kind": "custom"}
+    assert manifests_render(spec, revision=1) == before
+    spec["runtime"]["health_path"] = "/ready"
+    container, _ = _model_container(manifests_render(spec))
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080}

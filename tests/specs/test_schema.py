@@ -19,6 +19,8 @@ def _spec_with(path, value):
     for key in path.split(".")[:-1]:
         node = node.setdefault(key, {})
     node[path.split(".")[-1]] = value
+    if path == "runtime.kind":
+        spec["target"] = "kserve"  # KServe downloads the model first: every runtime can read it there
     if path == "storage.tier" and value == "nvme-pvc":
         spec["model"]["uri"] = "pvc://models/llama-3-8b/model.tensors"  # the volume tier goes with a pvc:// URI
     if declared.section == "batching":
@@ -96,7 +98,7 @@ def test_every_wizard_field_is_a_schema_field_with_its_label():
     # The wizard asks for everything a person chooses; the rest is recommended or has a default.
     unasked = {f.path for f in FIELDS} - asked
     assert unasked == {"runtime.args", "runtime.env", "runtime.secret_env", "runtime.timeout_seconds",
-                       "storage.pvc_size_gi", "compute.cpu", "compute.memory_gi"}
+                       "runtime.startup_timeout_seconds", "storage.pvc_size_gi", "compute.cpu", "compute.memory_gi"}
 
 
 def test_sections_required_by_the_schema_are_required_by_the_validator():

@@ -152,3 +152,33 @@ def test_our_own_api_keys_and_hex_tokens_are_secrets():
 
     assert looks_like_secret(ApiToken.generate_key())
     assert looks_like_secret("d41d8cd98f00b204e9800998ecf8427e")
+
+
+@pytest.mark.parametrize("kind, changes, field", [
+    ("tgi", {}, "runtime.kind"),                                              # TGI cannot read s3:// itself
+    ("vllm", {"model.format": "safetensors"}, "model.format"),                # vLLM streams s3:// only via Tensorizer
+    ("vllm", {"workload": "batch"}, "runtime.kind"),                          # a batch run is a custom image
+])
+def test_a_runtime_that_could_not_load_the_model_is_refused(kind, changes, field):
+    spec = batch_spec() if changes.get("workload") == "batch" else online_spec()
+    spec["runtime"]["kind"] = kind
+    if "model.format" in changes:
+        spec["model"]["format"] = changes["model.format"]
+        spec["model"]["uri"] = "s3://models/llama-3-8b/"
+    assert field in [e.field for e in validate(spec).errors if e.code == "invalid_value"]
+
+
+def test_runtimes_that_can_load_the_model_pass_and_get_a_startup_window(team):
+    from tests.spec_helpers import complete
+
+    spec = online_spec()
+    spec["runtime"]["kind"] = "vllm"
+    assert validate(spec).ok
+    completed, notes = complete(validate(spec).spec)
+    assert 60 <= completed["runtime"]["startup_timeout_seconds"] <= 600
+    assert any(n["field"] == "runtime.startup_timeout_seconds" for n in notes)
+    spec["target"] = "kserve"
+    spec["runtime"]["kind"] = "tgi"
+    assert validate(spec).ok  # KServe downloads the model first
+    spec["runtime"]["health_path"] = "has space"
+    assert [e.field for e in validate(spec).errors] == ["runtime.health_path"]

@@ -1,0 +1,115 @@
+"""What each serving runtime really reads: its command line, its S3 variables and its health endpoints.
+
+Pure: a completed spec in, container fields out. Each fact names where it comes from.
+
+- vLLM (image vllm/vllm-openai, whose entrypoint is `vllm serve`: docker/Dockerfile, vllm-project/vllm
+  main, 2026): the model is the first positional argument; `--port` (default 8000),
+  `--tensor-parallel-size`, `--served-model-name` (vllm/entrypoints/launchers/cli_args.py,
+  engine/arg_utils.py). Tensorizer: `--load-format tensorizer`
+  with `--model-loader-extra-config '{"tensorizer_uri": ...}'` (docs/models/extensions/tensorizer.md).
+  Tensorizer reads S3 credentials from S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and S3_ENDPOINT_URL, not
+  AWS_* (TensorizerArgs, vllm/model_executor/model_loader/tensorizer.py). `GET /health` answers 200 once
+  the engine runs (vllm/entrypoints/serve/instrumentator/health.py).
+- TGI (ghcr.io/huggingface/text-generation-inference v3.3.7, entrypoint text-generation-launcher):
+  `--model-id`, `--num-shard`, `--port`, `--hostname` (docs/source/reference/launcher.md); Kubernetes
+  sets HOSTNAME to the pod name, so 0.0.0.0 is passed explicitly; `GET /health` once the shards load.
+- Triton (triton-inference-server/server v2.71.0): `tritonserver --model-repository=<path or s3://>`
+  and `--http-port` (src/command_line_parser.cc); S3 credentials from AWS_* variables
+  (docs/user_guide/model_repository.md); `/v2/health/ready` (all models loaded, strict readiness by
+  default) and `/v2/health/live` (src/http_server.cc).
+- Knative Serving accepts startupProbe from v1.15 (knative/serving PR #15309); a readiness probe with a
+  periodSeconds keeps its failureThreshold (docs/serving/services/configure-probing.md).
+"""
+
+import json
+import posixpath
+
+MODEL_MOUNT = "/mnt/models"
+VLLM, TGI, TRITON, CUSTOM = "vllm", "tgi", "triton", "custom"
+HEALTH = {VLLM: ("/health", "/health"), TGI: ("/health", "/health"), TRITON: ("/v2/health/ready", "/v2/health/live")}
+PROBE_PERIOD_SECONDS = 10
+# The storage Secret's keys, as KServe and the AWS tools name them; vLLM's Tensorizer wants other names.
+SECRET_KEYS = {"S3_ACCESS_KEY_ID": "AWS_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY": "AWS_SECRET_ACCESS_KEY",
+               "S3_ENDPOINT_URL": "AWS_ENDPOINT_URL"}
+
+
+def runtime_kind(spec):
+    return (spec.get("runtime") or {}).get("kind") or CUSTOM
+
+
+def _split(uri):
+    scheme, rest = uri.split("://", 1)
+    head, _, tail = rest.partition("/")
+    return scheme, head, tail
+
+
+def model_location(spec, *, downloaded):
+    """Where the server finds the weights: the volume mount, KServe's download, or the s3:// URI itself."""
+    uri = spec["model"]["uri"]
+    scheme, _claim, path = _split(uri)
+    if scheme == "pvc":
+        return f"{MODEL_MOUNT}/{path}"
+    return MODEL_MOUNT if downloaded else uri
+
+
+def _model_dir(location):
+    """The directory holding the model's config: the location itself, or its parent for a single file."""
+    base = posixpath.basename(location.rstrip("/"))
+    return posixpath.dirname(location.rstrip("/")) if "." in base else location.rstrip("/")
+
+
+def streams_from_s3(spec):
+    """vLLM streams Tensorizer weights straight from S3: nothing needs downloading first."""
+    return (runtime_kind(spec) == VLLM and spec["model"].get("format") == "tensorizer"
+            and spec["model"]["uri"].startswith("s3://"))
+
+
+def container_fields(spec, *, downloaded):
+    """{"command"?, "args"?, "env"?} for the runtime; {} for a custom image (its own args are used)."""
+    kind, runtime = runtime_kind(spec), spec["runtime"]
+    gpus = spec["compute"]["gpus_per_replica"]
+    port = str(runtime["port"])
+    location = model_location(spec, downloaded=downloaded and not streams_from_s3(spec))
+    if kind == VLLM:
+        args = [_model_dir(location), "--port", port, "--tensor-parallel-size", str(gpus),
+                "--served-model-name", spec["name"]]
+        env = []
+        if spec["model"].get("format") == "tensorizer":
+            config = {"tensorizer_uri": location, "num_readers": 4 * gpus}
+            args += ["--load-format", "tensorizer", "--model-loader-extra-config",
+                     json.dumps(config, sort_keys=True, separators=(",", ":"))]
+            env = _tensorizer_credentials(spec)
+        return {"args": args + list(runtime.get("args") or []), "env": env}
+    if kind == TGI:
+        args = ["--model-id", _model_dir(location), "--num-shard", str(gpus), "--port", port, "--hostname", "0.0.0.0"]
+        return {"args": args + list(runtime.get("args") or [])}
+    if kind == TRITON:
+        args = [f"--model-repository={location if location.startswith('s3://') else _model_dir(location)}",
+                f"--http-port={port}"]
+        return {"command": ["tritonserver"], "args": args + list(runtime.get("args") or [])}
+    return {}
+
+
+def _tensorizer_credentials(spec):
+    secret = (spec.get("storage") or {}).get("credentials_secret")
+    if not secret or not spec["model"]["uri"].startswith("s3://"):
+        return []
+    return [{"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key, "optional": True}}}
+            for name, key in SECRET_KEYS.items()]
+
+
+def probes(spec):
+    """Readiness, liveness and startup probes on the server's health endpoint; None: a TCP check (custom)."""
+    kind, runtime = runtime_kind(spec), spec["runtime"]
+    ready, live = HEALTH.get(kind) or ((runtime["health_path"],) * 2 if runtime.get("health_path") else (None, None))
+    if ready is None:
+        return None
+    port = runtime["port"]
+    startup = runtime.get("startup_timeout_seconds") or 600
+    return {
+        "readinessProbe": {"httpGet": {"path": ready, "port": port}, "periodSeconds": 5},
+        "livenessProbe": {"httpGet": {"path": live, "port": port}, "periodSeconds": PROBE_PERIOD_SECONDS},
+        # Loading the weights takes minutes for large models: the startup probe holds liveness off until then.
+        "startupProbe": {"httpGet": {"path": live, "port": port}, "periodSeconds": PROBE_PERIOD_SECONDS,
+                         "failureThreshold": max(1, -(-startup // PROBE_PERIOD_SECONDS))},
+    }
