@@ -68,36 +68,42 @@ class Checker:
                        f"`{name}.{key}` is not a v1 spec field; remove it or check the spelling.")
         return {k: v for k, v in value.items() if v is not None}
 
-    def integer(self, section, key, *, code="invalid_value"):
-        """A whole number within the bounds the schema declares for it, else an error and None."""
+    def _bounded(self, section, key):
+        """(path, value, declared field) of a present value, or None when it was left out."""
         value = section.get(key)
         if value is None:
             return None
         path = self._path(section, key)
-        declared = spec_field(path)
-        minimum, maximum = declared.minimum, declared.maximum
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum
-        ):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            self.error(code, path, f"`{path}` must be a whole number {bound}.")
-            _drop_if_not_finite(section, key)
+        return path, value, spec_field(path)
+
+    def _refuse(self, section, key, code, path, message):
+        self.error(code, path, message)
+        _drop_if_not_finite(section, key)
+
+    def integer(self, section, key, *, code="invalid_value"):
+        """A whole number within the bounds the schema declares for it, else an error and None."""
+        found = self._bounded(section, key)
+        if found is None:
+            return None
+        path, value, declared = found
+        lo, hi = declared.minimum, declared.maximum
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+            bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+            self._refuse(section, key, code, path, f"`{path}` must be a whole number {bound}.")
             return None
         return value
 
     def number(self, section, key):
-        value = section.get(key)
-        if value is None:
+        """A finite number above the schema's minimum and at most its maximum (1e308 overflows the arithmetic)."""
+        found = self._bounded(section, key)
+        if found is None:
             return None
-        path = self._path(section, key)
-        declared = spec_field(path)
-        minimum, maximum = declared.minimum, declared.maximum
-        # 1e400 arrives as infinity and 1e308 overflows any arithmetic: every number has a finite bound.
+        path, value, declared = found
+        lo, hi = declared.minimum, declared.maximum
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-                or not minimum < value <= maximum:
-            self.error("invalid_value", path, f"`{path}` must be a number greater than {minimum} and at most "
-                       f"{maximum:g}.")
-            _drop_if_not_finite(section, key)
+                or not lo < value <= hi:
+            self._refuse(section, key, "invalid_value", path,
+                         f"`{path}` must be a number greater than {lo} and at most {hi:g}.")
             return None
         return value
 
