@@ -130,6 +130,9 @@ class ModelStorageForm(StepForm):
     model__parameters_billions = spec_form_field("model.parameters_billions")
     model__precision = spec_form_field("model.precision")
     model__format = spec_form_field("model.format", blank=("", "Detect from the URI"))
+    model__layers = spec_form_field("model.layers")
+    model__kv_heads = spec_form_field("model.kv_heads")
+    model__head_dim = spec_form_field("model.head_dim")
     storage__tier = spec_form_field("storage.tier", blank=RECOMMENDED)
     storage__credentials_secret = spec_form_field("storage.credentials_secret", max_length=253,
                                                   validators=[_literal_secret_refuse])
@@ -170,6 +173,8 @@ class ScalingForm(StepForm):
     scaling__scale_to_zero_retention = spec_form_field("scaling.scale_to_zero_retention", max_length=20)
     scaling__target_utilization_percent = spec_form_field("scaling.target_utilization_percent")
     scaling__target_concurrency = spec_form_field("scaling.target_concurrency")
+    serving__max_context_tokens = spec_form_field("serving.max_context_tokens")
+    serving__max_concurrent_sequences = spec_form_field("serving.max_concurrent_sequences")
     request_queue = spec_form_field("request_queue")
 
 

@@ -3,7 +3,8 @@
 from django.http import Http404
 
 from catalog.selectors import catalog_snapshot, gpu_classes_list
-from specs.recommend import BYTES_PER_PARAMETER, gpu_memory_needed_gb, gpu_options
+from specs.memory import BYTES_PER_PARAMETER
+from specs.recommend import gpu_memory_needed_gb, gpu_options
 
 from .models import Draft
 

@@ -4,9 +4,7 @@ Pure functions over a catalog snapshot (catalog.selectors.catalog_snapshot() is
 the one place that reads the database), so the same spec always gets the same answer.
 
 The numbers, documented once:
-- GPU memory = weights × (1 + 20 %) + 2 GB. Weights are parameters × bytes per
-  parameter (fp32 4, fp16/bf16 2, int8 1, int4 0.5); the 20 % covers
-  activations and the KV cache at modest batch sizes, the 2 GB the CUDA context.
+- GPU memory: specs/memory.py (weights, the KV cache for the stated context, overhead).
 - A replica uses 1, 2, 4 or 8 GPUs (tensor parallel sizes); more than one only
   on NVLink classes (2 at most on classes with NVLink bridges in pairs).
 - Storage: under 10 GB on disk plain object storage is enough; larger models
@@ -19,11 +17,9 @@ The numbers, documented once:
 import copy
 import math
 
+from .memory import BYTES_PER_PARAMETER, kv_bytes_per_token, memory_breakdown, memory_needed_gb, weights_gb
 from .schema import spec_field
 
-BYTES_PER_PARAMETER = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
-ACTIVATION_OVERHEAD = 0.20
-RUNTIME_OVERHEAD_GB = 2.0
 GPU_COUNTS = (1, 2, 4, 8)
 SMALL_MODEL_GB = 10.0
 TARGET_UTILIZATION = {"strict": 70, "moderate": 85, "relaxed": 95}
@@ -38,12 +34,9 @@ CPU_PER_GPU = 4
 STARTUP_TIMEOUT_MAX = spec_field("runtime.startup_timeout_seconds").maximum
 
 
-def weights_gb(params_billions, precision):
-    return params_billions * BYTES_PER_PARAMETER[precision]
-
-
 def gpu_memory_needed_gb(params_billions, precision):
-    return weights_gb(params_billions, precision) * (1 + ACTIVATION_OVERHEAD) + RUNTIME_OVERHEAD_GB
+    """Memory for a model without a stated context (the wizard's quick fit table)."""
+    return memory_needed_gb({"model": {"parameters_billions": params_billions, "precision": precision}})
 
 
 def gpu_options(catalog, need_gb, *, region=None, gpu_name=None, gpus=None):
@@ -84,7 +77,7 @@ def spec_complete(spec, *, catalog):
     if not isinstance(params, (int, float)) or precision not in BYTES_PER_PARAMETER:
         return spec, notes
     size = weights_gb(params, precision)
-    _complete_compute(spec, catalog, gpu_memory_needed_gb(params, precision), notes)
+    _complete_compute(spec, catalog, memory_breakdown(spec), notes)
     _complete_storage(spec, size, notes)
     if spec.get("workload") == "online":
         _complete_scaling(spec, catalog, notes)
@@ -103,18 +96,30 @@ def spec_complete(spec, *, catalog):
     return spec, notes
 
 
-def _complete_compute(spec, catalog, need, notes):
+def _complete_compute(spec, catalog, memory, notes):
     compute = spec.setdefault("compute", {})
     region, gpu_name, gpus = compute.get("region"), compute.get("gpu_class"), compute.get("gpus_per_replica")
     if not (gpu_name and gpus and region):
-        _choose_gpu(compute, catalog, need, notes)
+        _choose_gpu(compute, catalog, memory, notes, spec.get("serving") or {})
     if compute.get("gpus_per_replica"):
         size = spec["model"]["parameters_billions"] * BYTES_PER_PARAMETER[spec["model"].get("precision", "bf16")]
         compute.setdefault("cpu", CPU_PER_GPU * compute["gpus_per_replica"])
         compute.setdefault("memory_gi", max(16 * compute["gpus_per_replica"], math.ceil(size * 1.5)))
 
 
-def _choose_gpu(compute, catalog, need, notes):
+def _memory_reason(memory, serving):
+    if not memory["kv_counted"]:
+        return (f"The model needs about {memory['total_gb']:.0f} GB of GPU memory (weights plus 20 % for activations "
+                "and KV cache, plus 2 GB runtime)")
+    sequences = serving.get("max_concurrent_sequences") or 1
+    return (f"The model needs about {memory['total_gb']:.0f} GB of GPU memory: {memory['weights_gb']:.1f} GB of "
+            f"weights, {memory['kv_cache_gb']:.1f} GB of KV cache for {serving['max_context_tokens']} tokens × "
+            f"{sequences} sequence(s), {memory['overhead_gb']:.1f} GB for activations, the runtime and the 10 % "
+            "the server leaves free")
+
+
+def _choose_gpu(compute, catalog, memory, notes, serving):
+    need = memory["total_gb"]
     region, gpu_name, gpus = compute.get("region"), compute.get("gpu_class"), compute.get("gpus_per_replica")
     options = gpu_options(catalog, need, region=region, gpu_name=gpu_name, gpus=gpus)
     if not options:
@@ -131,8 +136,7 @@ def _choose_gpu(compute, catalog, need, notes):
     if not gpu_name:
         compute["gpu_class"] = gpu.name
         _explain(notes, "compute.gpu_class", gpu.name,
-                 f"The model needs about {need:.0f} GB of GPU memory (weights plus 20 % for activations and KV "
-                 f"cache, plus 2 GB runtime); {count} × {gpu.name} ({gpu.vram_gb} GB each) is the cheapest fit"
+                 f"{_memory_reason(memory, serving)}; {count} × {gpu.name} ({gpu.vram_gb} GB each) is the cheapest fit"
                  f"{' in ' + region if region else ''} at ${gpu.price * count:.2f}/hour per replica.")
     if not gpus:
         compute["gpus_per_replica"] = count
@@ -225,6 +229,11 @@ def spec_advice(spec, catalog):
         return []
     size = weights_gb(model["parameters_billions"], model.get("precision", "bf16"))
     advice = []
+    if (spec.get("serving") or {}).get("max_context_tokens") and kv_bytes_per_token(model) is None:
+        advice.append({"code": "kv_cache_not_counted", "field": "model.layers", "message": (
+            "The KV cache for the stated context is not counted in the GPU choice: give `model.layers`, "
+            "`model.kv_heads` and `model.head_dim` from the model's config.json so a class with room for it "
+            "is picked.")})
     if size >= SMALL_MODEL_GB and model.get("format") != "tensorizer":
         low, high = cold_start_seconds(spec, catalog)
         advice.append({"code": "use_tensorizer", "field": "model.format", "message": (

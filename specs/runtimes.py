@@ -4,14 +4,15 @@ Pure: a completed spec in, container fields out. Each fact names where it comes 
 
 - vLLM (image vllm/vllm-openai, whose entrypoint is `vllm serve`: docker/Dockerfile, vllm-project/vllm
   main, 2026): the model is the first positional argument; `--port` (default 8000),
-  `--tensor-parallel-size`, `--served-model-name` (vllm/entrypoints/launchers/cli_args.py,
+  `--tensor-parallel-size`, `--served-model-name`, `--max-model-len` (vllm/entrypoints/launchers/cli_args.py,
   engine/arg_utils.py). Tensorizer: `--load-format tensorizer`
   with `--model-loader-extra-config '{"tensorizer_uri": ...}'` (docs/models/extensions/tensorizer.md).
   Tensorizer reads S3 credentials from S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY and S3_ENDPOINT_URL, not
   AWS_* (TensorizerArgs, vllm/model_executor/model_loader/tensorizer.py). `GET /health` answers 200 once
   the engine runs (vllm/entrypoints/serve/instrumentator/health.py).
 - TGI (ghcr.io/huggingface/text-generation-inference v3.3.7, entrypoint text-generation-launcher):
-  `--model-id`, `--num-shard`, `--port`, `--hostname` (docs/source/reference/launcher.md); Kubernetes
+  `--model-id`, `--num-shard`, `--port`, `--hostname`, `--max-total-tokens`
+  (docs/source/reference/launcher.md); Kubernetes
   sets HOSTNAME to the pod name, so 0.0.0.0 is passed explicitly; `GET /health` once the shards load.
 - Triton (triton-inference-server/server v2.71.0): `tritonserver --model-repository=<path or s3://>`
   and `--http-port` (src/command_line_parser.cc); S3 credentials from AWS_* variables
@@ -70,9 +71,12 @@ def container_fields(spec, *, downloaded):
     gpus = spec["compute"]["gpus_per_replica"]
     port = str(runtime["port"])
     location = model_location(spec, downloaded=downloaded and not streams_from_s3(spec))
+    context = (spec.get("serving") or {}).get("max_context_tokens")
     if kind == VLLM:
         args = [_model_dir(location), "--port", port, "--tensor-parallel-size", str(gpus),
                 "--served-model-name", spec["name"]]
+        if context:
+            args += ["--max-model-len", str(context)]
         env = []
         if spec["model"].get("format") == "tensorizer":
             config = {"tensorizer_uri": location, "num_readers": 4 * gpus}
@@ -82,6 +86,8 @@ def container_fields(spec, *, downloaded):
         return {"args": args + list(runtime.get("args") or []), "env": env}
     if kind == TGI:
         args = ["--model-id", _model_dir(location), "--num-shard", str(gpus), "--port", port, "--hostname", "0.0.0.0"]
+        if context:
+            args += ["--max-total-tokens", str(context)]
         return {"args": args + list(runtime.get("args") or [])}
     if kind == TRITON:
         args = [f"--model-repository={location if location.startswith('s3://') else _model_dir(location)}",

@@ -58,6 +58,8 @@ SECTIONS_DECLARED = (
     Section("scaling", "Scaling", "Knative autoscaling, including scale to zero", workload="online"),
     Section("batching", "Server-side batching", "Requests grouped into batches by the server", workload="online"),
     Section("batch", "Batch run", "Inputs, outputs and fan-out of a batch run", workload="batch"),
+    Section("serving", "Serving", "How much context the server must hold: counted in the GPU memory",
+            workload="online"),
     Section("access", "Access", "Who can call the service"),
 )
 
@@ -98,6 +100,12 @@ FIELDS = (
     Field("model.precision", STR, "Precision", "Bytes per parameter of the weights", choices=(
         ("bf16", "bf16 (2 bytes per parameter)"), ("fp16", "fp16 (2 bytes)"), ("fp32", "fp32 (4 bytes)"),
         ("int8", "int8 (1 byte)"), ("int4", "int4 (half a byte)")), default="bf16"),
+    Field("model.layers", INT, "Layers", "From the model's config.json (num_hidden_layers): with kv_heads and "
+          "head_dim, the KV cache is counted exactly", minimum=1, maximum=1000),
+    Field("model.kv_heads", INT, "KV heads", "num_key_value_heads in the model's config.json", minimum=1,
+          maximum=1024),
+    Field("model.head_dim", INT, "Head dimension", "hidden_size / num_attention_heads in the model's config.json",
+          minimum=1, maximum=4096),
     Field("model.format", STR, "Checkpoint format", "Detected from the URI when left out", choices=(
         ("tensorizer", "Tensorizer (streams straight to the GPU)"), ("safetensors", "safetensors"),
         ("other", "Other"))),
@@ -142,6 +150,11 @@ FIELDS = (
           maximum=7 * 24 * 60, workload="batch"),
     Field("batch.retries", INT, "Retries per shard", "How often a failed shard is tried again", minimum=0,
           maximum=10, workload="batch"),
+    Field("serving.max_context_tokens", INT, "Longest context (tokens)", "Prompt plus answer the server must "
+          "hold per sequence; sizes the KV cache and the server's maximum length", minimum=1, maximum=1048576,
+          workload="online"),
+    Field("serving.max_concurrent_sequences", INT, "Sequences at once", "How many sequences share the KV cache "
+          "at full context (default 1)", minimum=1, maximum=1024, workload="online"),
     Field("access.visibility", STR, "Who can call it?", "public or cluster-local", choices=(
         ("public", "Public: an HTTPS URL reachable from the internet"),
         ("cluster-local", "Cluster-local: only workloads in the cluster"))),

@@ -22,16 +22,15 @@ from .formats import (
     URI_RE,
     duration_seconds,
 )
+from .memory import BYTES_PER_PARAMETER, memory_needed_gb
 from .recommend import (
-    BYTES_PER_PARAMETER,
     GPU_COUNTS,
-    gpu_memory_needed_gb,
     region_alternatives,
 )
 from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
 from .secrets import SENSITIVE_NAME_RE, looks_like_secret
 
-ONLINE_ONLY = ("scaling", "batching")
+ONLINE_ONLY = ("scaling", "batching", "serving")
 MAX_RETENTION_SECONDS = 3600
 MAX_TIMEOUT_SECONDS = spec_field("runtime.timeout_seconds").maximum
 def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult":
@@ -230,15 +229,27 @@ def _check_compute(check, spec, catalog):
         gpus = None
     check.number(compute, "cpu")
     check.integer(compute, "memory_gi")
+    facts = _memory_facts(check, spec)
     params = spec["model"].get("parameters_billions")
     if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
-        need = gpu_memory_needed_gb(params, spec["model"]["precision"])
+        need = memory_needed_gb(facts)
         if gpu.vram_gb * gpus < need:
             more = next((n for n in GPU_COUNTS if gpu.vram_gb * n >= need and n <= gpu.max_gpus), None)
             hint = f"use {more} GPUs per replica" if more else "pick a class with more memory"
             check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
                         f"of GPU memory but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, or leave "
                         "`gpu_class` and `gpus_per_replica` out for a recommendation.")
+
+
+def _memory_facts(check, spec):
+    """The model and serving numbers memory is computed from, each checked (a bad one counts as absent)."""
+    model, serving = spec["model"], spec["serving"]
+    facts = {"model": {k: model.get(k) for k in ("parameters_billions", "precision")}, "serving": {}}
+    for key in ("layers", "kv_heads", "head_dim"):
+        facts["model"][key] = check.integer(model, key)
+    for key in ("max_context_tokens", "max_concurrent_sequences"):
+        facts["serving"][key] = check.integer(serving, key)
+    return facts
 
 
 def _check_scaling(check, spec):

@@ -299,3 +299,14 @@ def test_a_custom_image_renders_exactly_as_before_unless_it_names_a_health_path(
     spec["runtime"]["health_path"] = "/ready"
     container, _ = _model_container(manifests_render(spec))
     assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080}
+
+
+def test_the_stated_context_reaches_the_servers_own_limit():
+    spec = runtime_spec("vllm")
+    spec["serving"] = {"max_context_tokens": 32768}
+    args = _model_container(manifests_render(spec))[0]["args"]
+    assert args[args.index("--max-model-len") + 1] == "32768"
+    spec = runtime_spec("tgi", target="kserve", fmt="safetensors")
+    spec["serving"] = {"max_context_tokens": 8192}
+    args = _model_container(manifests_render(spec))[0]["args"]
+    assert args[args.index("--max-total-tokens") + 1] == "8192"
