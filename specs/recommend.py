@@ -17,7 +17,14 @@ The numbers, documented once:
 import copy
 import math
 
-from .memory import BYTES_PER_PARAMETER, kv_bytes_per_token, memory_breakdown, memory_needed_gb, weights_gb
+from .memory import (
+    BYTES_PER_PARAMETER,
+    kv_bytes_per_token,
+    largest_context,
+    memory_breakdown,
+    memory_needed_gb,
+    weights_gb,
+)
 from .schema import spec_field
 
 GPU_COUNTS = (1, 2, 4, 8)
@@ -78,6 +85,7 @@ def spec_complete(spec, *, catalog):
         return spec, notes
     size = weights_gb(params, precision)
     _complete_compute(spec, catalog, memory_breakdown(spec), notes)
+    _explain_context_room(spec, catalog, notes)
     _complete_storage(spec, size, notes)
     if spec.get("workload") == "online":
         _complete_scaling(spec, catalog, notes)
@@ -94,6 +102,19 @@ def spec_complete(spec, *, catalog):
     spec.setdefault("models_per_gpu", 1)
     spec.setdefault("region_preference", "best-availability")
     return spec, notes
+
+
+def _explain_context_room(spec, catalog, notes):
+    """With the architecture known, say how much context one sequence could have on the chosen GPUs."""
+    compute = spec.get("compute") or {}
+    gpu = catalog.gpus.get(compute.get("gpu_class"))
+    if gpu is None or not compute.get("gpus_per_replica"):
+        return
+    room = largest_context(spec, gpu.vram_gb * compute["gpus_per_replica"])
+    if room is not None:
+        _explain(notes, "serving.max_context_tokens", (spec.get("serving") or {}).get("max_context_tokens"),
+                 f"{compute['gpus_per_replica']} × {gpu.name} hold the weights and a KV cache of about {room} "
+                 "tokens for one sequence (shared by the sequences served at once).")
 
 
 def _complete_compute(spec, catalog, memory, notes):

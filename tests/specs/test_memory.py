@@ -67,4 +67,6 @@ def test_the_recommender_picks_a_class_with_room_for_the_kv_cache(team):
     assert vram >= memory_needed_gb(long_context)
     reason = next(n["reason"] for n in notes if n["field"] == "compute.gpu_class")
     assert "KV cache for 32768 tokens" in reason
+    room = next(n for n in notes if n["field"] == "serving.max_context_tokens")["reason"]
+    assert int(room.split("about ")[1].split(" tokens")[0]) >= 32768  # the chosen class has room for it
     assert gpus[small["compute"]["gpu_class"]].vram_gb <= vram
