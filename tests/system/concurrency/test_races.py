@@ -113,3 +113,49 @@ def test_a_tear_down_during_a_push_leaves_nothing_running(race_round, sandbox, s
     pushing.join(10)
     assert Deployment.objects.get(pk=d.pk).status == "deleted"
     assert sandbox.object(KSVC, "tenant-nlp", "chat") is None
+
+
+def test_approve_racing_a_change_never_pushes_the_revision_staff_did_not_see(race_round, team, owner, staff,
+                                                                              dispatched):
+    # approve × PATCH with real threads: whichever wins, revision 2 (never reviewed) is never pushed.
+    import threading
+
+    from deployments.errors import DeploymentConflict
+    from deployments.services.approvals import deployment_approve
+    from deployments.services.lifecycle import deployment_create, deployment_update
+
+    team.monthly_budget_usd = 10
+    team.save()
+    pending = deployment_create(user=owner, spec=online_spec())
+    assert pending.status == "pending_approval"
+    bigger = {**pending.current_revision.spec, "scaling": {"min_replicas": 1, "max_replicas": 2}}
+    start = threading.Barrier(2)
+
+    def approve():
+        start.wait()
+        try:
+            deployment_approve(user=staff, deployment=Deployment.objects.get(pk=pending.pk), revision=1)
+        except DeploymentConflict:
+            pass
+        finally:
+            connection.close()
+
+    def change():
+        start.wait()
+        try:
+            deployment_update(user=owner, deployment=Deployment.objects.get(pk=pending.pk), spec=bigger)
+        except DeploymentConflict:
+            pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve), threading.Thread(target=change)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert (pending.pk, 2) not in dispatched.push.calls
+    d = Deployment.objects.get(pk=pending.pk)
+    assert all(args == (pending.pk, 1) for args in dispatched.push.calls)
+    if d.current_revision.number == 2:
+        assert d.status == "pending_approval"  # the change waits for its own decision
