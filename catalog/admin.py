@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from audit.admin import AuditedModelAdmin
 
-from .models import GpuClass, GpuPrice, Region, RegionOffering, StorageTier
+from .models import GpuClass, GpuPrice, ModelFamily, Region, RegionOffering, StorageTier
 from .services import gpu_price_set
 
 
@@ -89,3 +89,11 @@ class RegionAdmin(AuditedModelAdmin):
 class StorageTierAdmin(AuditedModelAdmin):
     list_display = ("slug", "name", "best_for", "read_gbps", "price_per_gb_month", "position")
     ordering = ("position",)
+
+
+@admin.register(ModelFamily)
+class ModelFamilyAdmin(AuditedModelAdmin):
+    """Architectures staff can add, so specs can name a family instead of copying config.json."""
+
+    list_display = ("name", "layers", "kv_heads", "head_dim", "source")
+    search_fields = ("name",)

@@ -100,3 +100,23 @@ class StorageTier(models.Model):
 
     def __str__(self):
         return self.slug
+
+
+class ModelFamily(models.Model):
+    """An open model's architecture, as its config.json gives it: what the KV cache per token depends on.
+
+    A spec naming `model.family` gets these numbers, so nobody has to copy them from config.json.
+    """
+
+    name = models.CharField(max_length=100, unique=True, help_text="e.g. meta-llama/Meta-Llama-3-8B")
+    layers = models.PositiveIntegerField(help_text="num_hidden_layers")
+    kv_heads = models.PositiveIntegerField(help_text="num_key_value_heads")
+    head_dim = models.PositiveIntegerField(help_text="hidden_size / num_attention_heads")
+    source = models.CharField(max_length=300, blank=True, help_text="Where the numbers come from")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "model families"
+
+    def __str__(self):
+        return self.name

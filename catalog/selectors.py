@@ -2,8 +2,8 @@
 
 from django.db.models import Prefetch
 
-from .models import GpuClass, Region, RegionOffering, StorageTier
-from .snapshot import Catalog, Gpu, RegionInfo
+from .models import GpuClass, ModelFamily, Region, RegionOffering, StorageTier
+from .snapshot import Catalog, Family, Gpu, RegionInfo
 
 
 def gpu_classes_list(*, only_available=False):
@@ -25,6 +25,10 @@ def storage_tiers_list():
     return StorageTier.objects.order_by("position")
 
 
+def model_families_list():
+    return ModelFamily.objects.order_by("name")
+
+
 def catalog_snapshot():
     """The catalog as plain data (catalog.snapshot) for the pure spec code: three queries, read once per request."""
     gpus = {
@@ -36,4 +40,5 @@ def catalog_snapshot():
         for r in regions_list()
     }
     tiers = {t.slug: t.read_gbps for t in storage_tiers_list()}
-    return Catalog(gpus, regions, tiers)
+    families = {f.name: Family(f.name, f.layers, f.kv_heads, f.head_dim) for f in ModelFamily.objects.all()}
+    return Catalog(gpus, regions, tiers, families)

@@ -1,6 +1,6 @@
 """The catalog as plain, frozen data: what the pure spec code (specs/) reads instead of the database."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 
@@ -21,7 +21,16 @@ class RegionInfo:
 
 
 @dataclass(frozen=True)
+class Family:
+    name: str
+    layers: int
+    kv_heads: int
+    head_dim: int
+
+
+@dataclass(frozen=True)
 class Catalog:
     gpus: dict  # name -> Gpu
     regions: dict  # code -> RegionInfo
     tiers: dict  # slug -> read GB/s (Decimal)
+    families: dict = field(default_factory=dict)  # name -> Family

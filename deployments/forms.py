@@ -9,7 +9,7 @@ are attached to the field whose spec path they name.
 from django import forms
 from django.core.exceptions import ValidationError
 
-from catalog.selectors import gpu_classes_list, regions_list, storage_tiers_list
+from catalog.selectors import gpu_classes_list, model_families_list, regions_list, storage_tiers_list
 from specs.recommend import GPU_COUNTS
 from specs.schema import BOOL, INT, NUMBER, spec_field
 from specs.secrets import looks_like_secret
@@ -130,6 +130,7 @@ class ModelStorageForm(StepForm):
     model__parameters_billions = spec_form_field("model.parameters_billions")
     model__precision = spec_form_field("model.precision")
     model__format = spec_form_field("model.format", blank=("", "Detect from the URI"))
+    model__family = spec_form_field("model.family", select=True)
     model__layers = spec_form_field("model.layers")
     model__kv_heads = spec_form_field("model.kv_heads")
     model__head_dim = spec_form_field("model.head_dim")
@@ -141,6 +142,8 @@ class ModelStorageForm(StepForm):
         super().__init__(*args, **kwargs)
         # The tiers' names as the catalog has them now.
         self.fields["storage__tier"].choices = [RECOMMENDED] + [(t.slug, t.name) for t in storage_tiers_list()]
+        self.fields["model__family"].choices = [("", "Not listed (give the numbers below)")] + [
+            (f.name, f.name) for f in model_families_list()]
 
 
 class ComputeForm(StepForm):

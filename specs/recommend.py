@@ -84,6 +84,7 @@ def spec_complete(spec, *, catalog):
     if not isinstance(params, (int, float)) or precision not in BYTES_PER_PARAMETER:
         return spec, notes
     size = weights_gb(params, precision)
+    _complete_architecture(model, catalog, notes)
     _complete_compute(spec, catalog, memory_breakdown(spec), notes)
     _explain_context_room(spec, catalog, notes)
     _complete_storage(spec, size, notes)
@@ -102,6 +103,17 @@ def spec_complete(spec, *, catalog):
     spec.setdefault("models_per_gpu", 1)
     spec.setdefault("region_preference", "best-availability")
     return spec, notes
+
+
+def _complete_architecture(model, catalog, notes):
+    """A model family from the catalog brings its layers, KV heads and head dimension."""
+    family = catalog.families.get(model.get("family")) if isinstance(model.get("family"), str) else None
+    if family is None:
+        return
+    for key in ("layers", "kv_heads", "head_dim"):
+        model.setdefault(key, getattr(family, key))
+    _explain(notes, "model.layers", model["layers"], f"{family.name}: {family.layers} layers, {family.kv_heads} KV "
+             f"heads of dimension {family.head_dim} (the catalog's model families), for the KV cache.")
 
 
 def _explain_context_room(spec, catalog, notes):

@@ -100,6 +100,8 @@ FIELDS = (
     Field("model.precision", STR, "Precision", "Bytes per parameter of the weights", choices=(
         ("bf16", "bf16 (2 bytes per parameter)"), ("fp16", "fp16 (2 bytes)"), ("fp32", "fp32 (4 bytes)"),
         ("int8", "int8 (1 byte)"), ("int4", "int4 (half a byte)")), default="bf16"),
+    Field("model.family", STR, "Model family", "A family from the catalog (e.g. meta-llama/Meta-Llama-3-8B): "
+          "its layers, KV heads and head dimension are filled in"),
     Field("model.layers", INT, "Layers", "From the model's config.json (num_hidden_layers): with kv_heads and "
           "head_dim, the KV cache is counted exactly", minimum=1, maximum=1000),
     Field("model.kv_heads", INT, "KV heads", "num_key_value_heads in the model's config.json", minimum=1,

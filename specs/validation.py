@@ -229,7 +229,7 @@ def _check_compute(check, spec, catalog):
         gpus = None
     check.number(compute, "cpu")
     check.integer(compute, "memory_gi")
-    facts = _memory_facts(check, spec)
+    facts = _memory_facts(check, spec, catalog)
     params = spec["model"].get("parameters_billions")
     if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
         need = memory_needed_gb(facts)
@@ -241,12 +241,20 @@ def _check_compute(check, spec, catalog):
                         "`gpu_class` and `gpus_per_replica` out for a recommendation.")
 
 
-def _memory_facts(check, spec):
+def _memory_facts(check, spec, catalog):
     """The model and serving numbers memory is computed from, each checked (a bad one counts as absent)."""
     model, serving = spec["model"], spec["serving"]
     facts = {"model": {k: model.get(k) for k in ("parameters_billions", "precision")}, "serving": {}}
+    family = model.get("family")
+    known = catalog.families.get(family) if isinstance(family, str) else None
+    if family is not None and known is None:
+        names = ", ".join(sorted(catalog.families)) or "none yet"
+        check.error("invalid_value", "model.family", f"`{family}` is not a model family in the catalog ({names}); "
+                    "leave it out and give `model.layers`, `model.kv_heads` and `model.head_dim` instead.")
     for key in ("layers", "kv_heads", "head_dim"):
         facts["model"][key] = check.integer(model, key)
+        if facts["model"][key] is None and known is not None:
+            facts["model"][key] = getattr(known, key)
     for key in ("max_context_tokens", "max_concurrent_sequences"):
         facts["serving"][key] = check.integer(serving, key)
     return facts

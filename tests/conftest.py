@@ -43,10 +43,12 @@ def _catalog_seed_if_flushed():
 
     from django.apps import apps
 
-    from catalog.models import GpuClass
+    from catalog.models import GpuClass, ModelFamily
 
     if not GpuClass.objects.exists():
         importlib.import_module("catalog.migrations.0002_seed_catalog").seed(apps, None)
+    if not ModelFamily.objects.exists():
+        importlib.import_module("catalog.migrations.0004_seed_model_families").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

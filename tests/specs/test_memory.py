@@ -70,3 +70,32 @@ def test_the_recommender_picks_a_class_with_room_for_the_kv_cache(team):
     room = next(n for n in notes if n["field"] == "serving.max_context_tokens")["reason"]
     assert int(room.split("about ")[1].split(" tokens")[0]) >= 32768  # the chosen class has room for it
     assert gpus[small["compute"]["gpu_class"]].vram_gb <= vram
+
+
+@pytest.mark.django_db
+def test_a_family_from_the_catalog_brings_its_architecture(team):
+    from tests.spec_helpers import complete, validate
+
+    spec = {**online_spec(), "serving": {"max_context_tokens": 32768}}
+    spec["model"] = {**spec["model"], "family": "meta-llama/Meta-Llama-3-8B"}
+    completed, notes = complete(validate(spec).spec)
+    assert (completed["model"]["layers"], completed["model"]["kv_heads"], completed["model"]["head_dim"]) == (32, 8, 128)
+    assert memory_breakdown(completed)["kv_counted"]
+    assert any("Meta-Llama-3-8B: 32 layers" in n["reason"] for n in notes)
+    spec["model"]["family"] = "acme/unknown-13b"
+    errors = validate(spec).errors
+    assert [(e.field, e.code) for e in errors] == [("model.family", "invalid_value")]
+    assert "Meta-Llama-3-70B" in errors[0].message  # says which families there are
+
+
+@pytest.mark.django_db
+def test_staff_add_a_family_in_the_console_and_it_is_audited(login, staff):
+    from audit.models import Event
+    from catalog.models import ModelFamily
+
+    response = login(staff).post("/admin/catalog/modelfamily/add/", {
+        "name": "Qwen/Qwen2-7B", "layers": 28, "kv_heads": 4, "head_dim": 128,
+        "source": "https://huggingface.co/Qwen/Qwen2-7B/blob/main/config.json"})
+    assert response.status_code == 302, response.content[:500]
+    assert ModelFamily.objects.filter(name="Qwen/Qwen2-7B", layers=28).exists()
+    assert Event.objects.filter(kind="catalog", message__contains="Qwen/Qwen2-7B").exists()

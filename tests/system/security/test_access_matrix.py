@@ -13,7 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from rest_framework.test import APIClient
 
 from audit.models import Event
-from catalog.models import GpuClass, Region, StorageTier
+from catalog.models import GpuClass, ModelFamily, Region, StorageTier
 from deployments.models import Deployment, Draft, Revision
 from specs.vocabulary import Status
 from teams.models import ApiToken
@@ -121,6 +121,7 @@ def _admin_object_ids(objects):
         "auth/group": objects["group"].pk, "auth/user": objects["owner"].pk,
         "catalog/gpuclass": GpuClass.objects.first().pk, "catalog/region": Region.objects.first().pk,
         "catalog/storagetier": StorageTier.objects.first().pk, "teams/team": objects["team"].pk,
+        "catalog/modelfamily": ModelFamily.objects.first().pk,
         "deployments/deployment": objects["deployment"].pk, "audit/event": objects["event"].pk,
     }
 
