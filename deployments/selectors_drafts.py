@@ -3,8 +3,8 @@
 from django.http import Http404
 
 from catalog.selectors import catalog_snapshot, gpu_classes_list
-from specs.memory import BYTES_PER_PARAMETER
-from specs.recommend import gpu_memory_needed_gb, gpu_options
+from specs.memory import BYTES_PER_PARAMETER, memory_needed_gb
+from specs.recommend import gpu_options
 
 from .models import Draft
 
@@ -29,7 +29,7 @@ def gpu_fits_for_spec(spec):
     params, precision = model.get("parameters_billions"), model.get("precision") or "bf16"
     if not isinstance(params, (int, float)) or params <= 0 or precision not in BYTES_PER_PARAMETER:
         return None, []
-    need = gpu_memory_needed_gb(params, precision)
+    need = memory_needed_gb({"model": {"parameters_billions": params, "precision": precision}})
     catalog = catalog_snapshot()
     details = {g.name: g for g in gpu_classes_list(only_available=True)}
     rows = {}

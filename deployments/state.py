@@ -53,8 +53,6 @@ TRANSITIONS = {
     (S.DELETING, S.TEARDOWN_FAILED): {SYSTEM},  # the cluster refused the delete for good (e.g. 403)
     (S.TEARDOWN_FAILED, S.DELETED): {SYSTEM},  # someone removed the objects by hand
 }
-# A new deployment starts queued, or waiting for approval when over budget or quota.
-INITIAL_STATUSES = (S.QUEUED, S.PENDING_APPROVAL)
 
 
 def actor_kind(actor):
@@ -71,10 +69,6 @@ def transition_allowed(from_status, to_status, *, by):
     """
     allowed = TRANSITIONS.get((from_status, to_status), set())
     return by in allowed or (by == STAFF and TEAM in allowed)
-
-
-def is_final(status):
-    return status in FINAL_STATUSES
 
 
 # --- What an observation of the cluster means ------------------------------------------------

@@ -24,6 +24,7 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "installing Debian's chromium for the browser tests"
   (apt-get update -q && apt-get install -y -q chromium) >/dev/null
 fi
-if [ -f package.json ] && { [ ! -d node_modules ] || [ package.json -nt node_modules ]; }; then
+# Checked by a file the pages load, not the folder: an emptied node_modules reinstalls too.
+if [ -f package.json ] && { [ ! -f node_modules/chart.js/package.json ] || [ package.json -nt node_modules ]; }; then
   npm ci --silent --no-audit --no-fund && touch node_modules
 fi

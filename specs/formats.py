@@ -19,6 +19,13 @@ HEALTH_PATH_RE = re.compile(r"/[!-~]{0,199}")  # printable ASCII, no spaces
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
 
 
+def split_uri(uri):
+    """'pvc://claim/path/x' -> ('pvc', 'claim', 'path/x'); 's3://bucket/key' -> ('s3', 'bucket', 'key')."""
+    scheme, rest = uri.split("://", 1)
+    head, _, tail = rest.partition("/")
+    return scheme, head, tail
+
+
 def duration_seconds(text):
     """'30m', '1h', '90s', '1h30m' -> seconds; None when not a duration."""
     match = DURATION_RE.fullmatch(text or "") if isinstance(text, str) else None

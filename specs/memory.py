@@ -60,6 +60,7 @@ def largest_context(spec, vram_gb):
     per_token = kv_bytes_per_token(spec.get("model") or {})
     if per_token is None:
         return None
-    free = vram_gb * USABLE_FRACTION - memory_breakdown({**spec, "serving": {}})["weights_gb"] \
-        * (1 + ACTIVATIONS_WITH_KV) - RUNTIME_OVERHEAD_GB
+    model = spec["model"]
+    weights = weights_gb(model["parameters_billions"], model.get("precision", "bf16"))
+    free = vram_gb * USABLE_FRACTION - weights * (1 + ACTIVATIONS_WITH_KV) - RUNTIME_OVERHEAD_GB
     return max(0, int(free * 1e9 // per_token))

@@ -22,7 +22,6 @@ from .memory import (
     kv_bytes_per_token,
     largest_context,
     memory_breakdown,
-    memory_needed_gb,
     weights_gb,
 )
 from .schema import spec_field
@@ -39,11 +38,6 @@ PLAIN_LOAD_GBPS = 1.0
 CPU_PER_GPU = 4
 # Knative Serving's default progress deadline (config-deployment): the schema's bound for the startup probe.
 STARTUP_TIMEOUT_MAX = spec_field("runtime.startup_timeout_seconds").maximum
-
-
-def gpu_memory_needed_gb(params_billions, precision):
-    """Memory for a model without a stated context (the wizard's quick fit table)."""
-    return memory_needed_gb({"model": {"parameters_billions": params_billions, "precision": precision}})
 
 
 def gpu_options(catalog, need_gb, *, region=None, gpu_name=None, gpus=None):

@@ -14,7 +14,8 @@ from clusters.labels import (
     namespace_for,
 )
 
-from .runtimes import CUSTOM, MODEL_MOUNT, container_fields, probes, runtime_kind, streams_from_s3
+from .formats import split_uri
+from .runtimes import CUSTOM, MODEL_MOUNT, container_fields, model_location, probes, runtime_kind, streams_from_s3
 
 AUTOSCALER_CLASS = "kpa.autoscaling.knative.dev"
 
@@ -46,13 +47,6 @@ def _metadata(spec, name, revision, labels=None):
     if revision is not None:
         meta["annotations"] = {REVISION_ANNOTATION: str(revision)}
     return meta
-
-
-def split_uri(uri):
-    """'pvc://claim/path/x' -> ('pvc', 'claim', 'path/x'); 's3://bucket/key' -> ('s3', 'bucket', 'key')."""
-    scheme, rest = uri.split("://", 1)
-    head, _, tail = rest.partition("/")
-    return scheme, head, tail
 
 
 def _model_claim(spec):
@@ -90,17 +84,16 @@ def _env(spec, extra=()):
     what they read on their command line instead (specs/runtimes.py).
     """
     runtime, model = spec["runtime"], spec["model"]
-    claim, path = _model_claim(spec)
-    model_location = f"{MODEL_MOUNT}/{path}" if claim else model["uri"]
+    location = model_location(spec, downloaded=False)
     env = [{"name": k, "value": v} for k, v in sorted((runtime.get("env") or {}).items())]
     if runtime_kind(spec) != CUSTOM:
         return env + list(extra) + _secret_env(runtime)
-    env.append({"name": "MODEL_URI", "value": model_location})
+    env.append({"name": "MODEL_URI", "value": location})
     env.append({"name": "MODEL_FORMAT", "value": model["format"]})
     env.append({"name": "MODEL_PRECISION", "value": model["precision"]})
     if model["format"] == "tensorizer":
         # Tensorizer streams the weights straight from the URI to the GPU; no copy to local disk first.
-        env.append({"name": "TENSORIZER_URI", "value": model_location})
+        env.append({"name": "TENSORIZER_URI", "value": location})
         env.append({"name": "TENSORIZER_NUM_READERS", "value": str(4 * spec["compute"]["gpus_per_replica"])})
     env.extend(extra)
     return env + _secret_env(runtime)

@@ -25,6 +25,8 @@ Pure: a completed spec in, container fields out. Each fact names where it comes 
 import json
 import posixpath
 
+from .formats import split_uri
+
 MODEL_MOUNT = "/mnt/models"
 VLLM, TGI, TRITON, CUSTOM = "vllm", "tgi", "triton", "custom"
 HEALTH = {VLLM: ("/health", "/health"), TGI: ("/health", "/health"), TRITON: ("/v2/health/ready", "/v2/health/live")}
@@ -38,16 +40,10 @@ def runtime_kind(spec):
     return (spec.get("runtime") or {}).get("kind") or CUSTOM
 
 
-def _split(uri):
-    scheme, rest = uri.split("://", 1)
-    head, _, tail = rest.partition("/")
-    return scheme, head, tail
-
-
 def model_location(spec, *, downloaded):
     """Where the server finds the weights: the volume mount, KServe's download, or the s3:// URI itself."""
     uri = spec["model"]["uri"]
-    scheme, _claim, path = _split(uri)
+    scheme, _claim, path = split_uri(uri)
     if scheme == "pvc":
         return f"{MODEL_MOUNT}/{path}"
     return MODEL_MOUNT if downloaded else uri
