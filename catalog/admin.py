@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 
 from audit.admin import AuditedModelAdmin
 
-from .models import GpuClass, GpuPrice, ModelFamily, Region, RegionOffering, StorageTier
+from .models import CpuRate, GpuClass, GpuPrice, ModelFamily, Region, RegionOffering, StorageTier
 from .services import gpu_price_set
 
 
@@ -72,7 +72,7 @@ class GpuClassAdmin(AuditedModelAdmin):
 
 @admin.register(Region)
 class RegionAdmin(AuditedModelAdmin):
-    list_display = ("code", "name", "available", "offered_classes")
+    list_display = ("code", "name", "available", "object_endpoint", "accelerated_endpoint", "offered_classes")
     list_filter = ("available",)
     search_fields = ("code", "name")
     inlines = [OfferingInline]
@@ -97,3 +97,10 @@ class ModelFamilyAdmin(AuditedModelAdmin):
 
     list_display = ("name", "layers", "kv_heads", "head_dim", "source")
     search_fields = ("name",)
+
+
+@admin.register(CpuRate)
+class CpuRateAdmin(AuditedModelAdmin):
+    """CPU node rates: add a row valid from the day a new rate applies; the newest row in force prices specs."""
+
+    list_display = ("valid_from", "price_per_vcpu_hour", "price_per_gb_hour", "note")

@@ -35,6 +35,7 @@ class GpuClass(models.Model):
 
     @property
     def max_gpus_per_replica(self):
+        """GPUs one replica gets with NVLink between all of them; more are allowed, with a warning (over PCIe)."""
         return {NvLink.YES: 8, NvLink.PAIRS: 2}.get(self.nvlink, 1)
 
 
@@ -60,6 +61,12 @@ class Region(models.Model):
     code = models.CharField(max_length=32, unique=True, help_text="topology.kubernetes.io/region value")
     name = models.CharField(max_length=100)
     available = models.BooleanField(default=True)
+    # The S3 endpoints the pods of this region read models from; the storage tier picks one (specs/recommend.py).
+    object_endpoint = models.URLField(
+        max_length=200, blank=True, help_text="Object storage endpoint for pods in this region, e.g. https://cwobject.com")
+    accelerated_endpoint = models.URLField(
+        max_length=200, blank=True,
+        help_text="Accelerated (cached, node-local) endpoint, e.g. http://cwlota.com inside a CoreWeave cluster")
     gpu_classes = models.ManyToManyField(GpuClass, through="RegionOffering", related_name="regions")
 
     class Meta:
@@ -120,3 +127,25 @@ class ModelFamily(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class CpuRate(models.Model):
+    """What a pod without a GPU (`compute.accelerator: cpu`) costs: per vCPU-hour and per GB-hour of RAM.
+
+    History like GpuPrice: the rate in force is the newest row whose `valid_from` has passed. GPU rates
+    include the host's CPU and RAM; CoreWeave bills a pod without a GPU by the vCPUs it requests (or uses,
+    if more) and its RAM (docs.coreweave.com/resources/billing-and-charges; catalog-facts.md: $0.01 per
+    vCPU-hour, $0.005 per GB-hour).
+    """
+
+    price_per_vcpu_hour = models.DecimalField(max_digits=8, decimal_places=4)
+    price_per_gb_hour = models.DecimalField(max_digits=8, decimal_places=4, help_text="Per GB of RAM requested")
+    valid_from = models.DateTimeField(unique=True, db_index=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-valid_from"]
+        verbose_name = "CPU rate"
+
+    def __str__(self):
+        return f"${self.price_per_vcpu_hour}/vCPU-hour, ${self.price_per_gb_hour}/GB-hour from {self.valid_from:%Y-%m-%d}"

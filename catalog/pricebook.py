@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from .models import GpuClass, GpuPrice
+from .models import CpuRate, GpuClass, GpuPrice
 
 ZERO = Decimal(0)
 
@@ -46,3 +46,8 @@ class PriceBook:
 def gpu_price_at(gpu_class_name, at):
     """Price per GPU-hour of one class in force at `at` (the catalog price when no history row covers it)."""
     return PriceBook([gpu_class_name]).price_at(gpu_class_name, at)
+
+
+def cpu_rate_at(at):
+    """The CPU rate (catalog.models.CpuRate) in force at `at`, or None before the first one."""
+    return CpuRate.objects.filter(valid_from__lte=at).order_by("-valid_from").first()

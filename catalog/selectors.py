@@ -1,9 +1,11 @@
 """Catalog reads: one query per table, regions prefetched."""
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from .models import GpuClass, ModelFamily, Region, RegionOffering, StorageTier
-from .snapshot import Catalog, Family, Gpu, RegionInfo
+from .pricebook import cpu_rate_at
+from .snapshot import Catalog, CpuPrice, Family, Gpu, RegionInfo
 
 
 def gpu_classes_list(*, only_available=False):
@@ -29,6 +31,12 @@ def model_families_list():
     return ModelFamily.objects.order_by("name")
 
 
+def region_endpoints(region):
+    """Storage tier -> the endpoint its pods read from; a tier without one is left out (the Secret's is used)."""
+    found = {"object": region.object_endpoint, "accelerated-object": region.accelerated_endpoint}
+    return {tier: url for tier, url in found.items() if url}
+
+
 def catalog_snapshot():
     """The catalog as plain data (catalog.snapshot) for the pure spec code: three queries, read once per request."""
     gpus = {
@@ -36,9 +44,12 @@ def catalog_snapshot():
         for g in GpuClass.objects.order_by("price_per_gpu_hour", "name")
     }
     regions = {
-        r.code: RegionInfo(r.code, r.available, {o.gpu_class.name: o.available_gpus for o in r.offerings.all()})
+        r.code: RegionInfo(r.code, r.available, {o.gpu_class.name: o.available_gpus for o in r.offerings.all()},
+                           region_endpoints(r))
         for r in regions_list()
     }
     tiers = {t.slug: t.read_gbps for t in storage_tiers_list()}
     families = {f.name: Family(f.name, f.layers, f.kv_heads, f.head_dim) for f in ModelFamily.objects.all()}
-    return Catalog(gpus, regions, tiers, families)
+    rate = cpu_rate_at(timezone.now())
+    cpu = CpuPrice(rate.price_per_vcpu_hour, rate.price_per_gb_hour) if rate else None
+    return Catalog(gpus, regions, tiers, families, cpu)

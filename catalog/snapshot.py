@@ -8,7 +8,7 @@ from decimal import Decimal
 class Gpu:
     name: str
     vram_gb: int
-    max_gpus: int
+    max_gpus: int  # GPUs one replica links with NVLink (8 full mesh, 2 bridged pairs, 1 PCIe only); more run over PCIe
     price: Decimal  # per GPU-hour, in force now
     available: bool
 
@@ -18,6 +18,7 @@ class RegionInfo:
     code: str
     available: bool
     offerings: dict  # GPU class name -> GPUs free there now
+    endpoints: dict = field(default_factory=dict)  # storage tier slug -> S3 endpoint URL for pods there
 
 
 @dataclass(frozen=True)
@@ -29,8 +30,17 @@ class Family:
 
 
 @dataclass(frozen=True)
+class CpuPrice:
+    """The CPU rate in force now, for pods without a GPU."""
+
+    per_vcpu_hour: Decimal
+    per_gb_hour: Decimal  # per GB of RAM requested
+
+
+@dataclass(frozen=True)
 class Catalog:
     gpus: dict  # name -> Gpu
     regions: dict  # code -> RegionInfo
     tiers: dict  # slug -> read GB/s (Decimal)
     families: dict = field(default_factory=dict)  # name -> Family
+    cpu: CpuPrice | None = None  # None: no CPU rate in the catalog, CPU nodes cannot be priced

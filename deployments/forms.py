@@ -6,13 +6,16 @@ is decided by `deployment_preview`, the validator the API uses, and its errors
 are attached to the field whose spec path they name.
 """
 
+import json
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, model_families_list, regions_list, storage_tiers_list
 from specs.recommend import GPU_COUNTS
-from specs.schema import BOOL, INT, NUMBER, spec_field
-from specs.secrets import looks_like_secret
+from specs.runtimes import DEFAULT_IMAGES
+from specs.schema import BOOL, INT, NUMBER, STR_LIST, STR_MAP, spec_field
+from specs.secrets import SENSITIVE_NAME_RE, looks_like_secret
 
 RECOMMENDED = ("", "Recommended for me")
 
@@ -34,6 +37,68 @@ def _literal_secret_refuse(value):
     if looks_like_secret(value):
         raise ValidationError("This looks like a key itself. Store the object-store keys in a Kubernetes Secret "
                               "and give only its name here.", code="plaintext_secret")
+
+
+def _text(field, value):
+    """The textarea's text; a NUL byte is refused here (PostgreSQL refuses it in JSON)."""
+    text = forms.CharField.to_python(field, value) or ""
+    if "\x00" in text:
+        raise ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+    return text
+
+
+class LinesField(forms.CharField):
+    """A list of strings, one per line (blank lines dropped); a literal secret is refused before it is stored."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})
+
+    def to_python(self, value):
+        lines = [line.strip() for line in _text(self, value).splitlines()]
+        return [line for line in lines if line] or None
+
+    def validate(self, value):
+        for line in value or ():
+            if looks_like_secret(line) or looks_like_secret(line.partition("=")[2]):
+                raise ValidationError(f"`{line[:12]}…` looks like a secret. Put it in a Kubernetes Secret and "
+                                      "expose it under “Environment from Secrets”, e.g. `--api-key=$(API_KEY)`.",
+                                      code="plaintext_secret")
+
+
+class PairsField(forms.CharField):
+    """A map written NAME=value, one per line; `references`: the values are Secret references, not values."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})
+
+    def __init__(self, *args, references=False, **kwargs):
+        self.references = references
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        pairs = {}
+        for number, line in enumerate(_text(self, value).splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, equals, item = line.partition("=")
+            if not equals or not name.strip():
+                example = "HF_TOKEN=hf-token/token" if self.references else "LOG_LEVEL=info"
+                raise ValidationError(f"Line {number}: write NAME=value, e.g. `{example}`.", code="invalid_value")
+            pairs[name.strip()] = item.strip()
+        return pairs or None
+
+    def validate(self, value):
+        for name, item in (value or {}).items():
+            literal = looks_like_secret(item) or (not self.references and SENSITIVE_NAME_RE.search(name) and item)
+            if literal:
+                raise ValidationError(f"`{name}` looks like a secret: store it in a Kubernetes Secret and give "
+                                      f"`{name}=<secret name>/<key>` under “Environment from Secrets”.",
+                                      code="plaintext_secret")
+
+
+def _as_text(value):
+    """A list or map from the spec as the wizard's text: one item, or NAME=value, per line."""
+    if isinstance(value, dict):
+        return "\n".join(f"{k}={v}" for k, v in sorted(value.items()))  # as rendered: by name
+    return "\n".join(str(v) for v in value)
 
 
 class StepForm(forms.Form):
@@ -67,6 +132,8 @@ class StepForm(forms.Form):
                 node = node.get(key) if isinstance(node, dict) else None
             if isinstance(node, bool):
                 node = "true" if node else "false"
+            elif isinstance(node, (list, dict)):
+                node = _as_text(node)
             if node is not None:
                 initial[name] = node
         return initial
@@ -100,6 +167,10 @@ def spec_form_field(path, *, blank=None, widget=None, max_length=None, select=Fa
         return forms.ChoiceField(choices=choices, widget=widget or forms.Select, initial=declared.default, **common)
     if declared.type == INT:
         return forms.IntegerField(**common)
+    if declared.type == STR_LIST:
+        return LinesField(**common)
+    if declared.type == STR_MAP:
+        return PairsField(references=path.endswith("secret_env"), **common)
     if declared.type == NUMBER:
         return forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}), **common)
     return forms.CharField(max_length=max_length or 500, **common)
@@ -110,7 +181,6 @@ class BasicsForm(StepForm):
     team = forms.ChoiceField(label=spec_field("team").label, help_text="Teams where you may deploy (deployer or owner).")
     name = spec_form_field("name", max_length=60)
     workload = spec_form_field("workload", widget=forms.RadioSelect)
-    runtime__image = spec_form_field("runtime.image", max_length=300)
 
     def __init__(self, *args, teams=(), editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,6 +196,7 @@ class BasicsForm(StepForm):
 class ModelStorageForm(StepForm):
     title = "Model and storage"
     runtime__kind = spec_form_field("runtime.kind")
+    runtime__image = spec_form_field("runtime.image", max_length=300)
     model__uri = spec_form_field("model.uri")
     model__parameters_billions = spec_form_field("model.parameters_billions")
     model__precision = spec_form_field("model.precision")
@@ -140,14 +211,25 @@ class ModelStorageForm(StepForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The image follows the runtime until the user types their own (static/gantry/gantry.js).
+        image = self.fields["runtime__image"]
+        image.widget.attrs.update({"data-runtime-images": json.dumps(DEFAULT_IMAGES), "autocomplete": "off"})
+        image.help_text += ". Defaults: " + "; ".join(f"{kind}: {ref}" for kind, ref in DEFAULT_IMAGES.items())
         # The tiers' names as the catalog has them now.
         self.fields["storage__tier"].choices = [RECOMMENDED] + [(t.slug, t.name) for t in storage_tiers_list()]
         self.fields["model__family"].choices = [("", "Not listed (give the numbers below)")] + [
             (f.name, f.name) for f in model_families_list()]
 
 
+class ModelServingForm(ModelStorageForm):
+    """Online services also say how much context they hold: the KV cache counts in the GPU choice (step 3)."""
+    serving__max_context_tokens = spec_form_field("serving.max_context_tokens")
+    serving__max_concurrent_sequences = spec_form_field("serving.max_concurrent_sequences")
+
+
 class ComputeForm(StepForm):
     title = "Compute"
+    compute__accelerator = spec_form_field("compute.accelerator", widget=forms.RadioSelect)
     compute__gpu_class = spec_form_field("compute.gpu_class", select=True)
     compute__gpus_per_replica = forms.TypedChoiceField(
         label=spec_field("compute.gpus_per_replica").label, help_text=spec_field("compute.gpus_per_replica").help,
@@ -176,8 +258,6 @@ class ScalingForm(StepForm):
     scaling__scale_to_zero_retention = spec_form_field("scaling.scale_to_zero_retention", max_length=20)
     scaling__target_utilization_percent = spec_form_field("scaling.target_utilization_percent")
     scaling__target_concurrency = spec_form_field("scaling.target_concurrency")
-    serving__max_context_tokens = spec_form_field("serving.max_context_tokens")
-    serving__max_concurrent_sequences = spec_form_field("serving.max_concurrent_sequences")
     request_queue = spec_form_field("request_queue")
 
 
@@ -196,6 +276,10 @@ class AccessForm(StepForm):
     runtime__protocol = spec_form_field("runtime.protocol")
     runtime__port = spec_form_field("runtime.port")
     runtime__health_path = spec_form_field("runtime.health_path", max_length=200)
+    runtime__command = spec_form_field("runtime.command")
+    runtime__args = spec_form_field("runtime.args")
+    runtime__env = spec_form_field("runtime.env")
+    runtime__secret_env = spec_form_field("runtime.secret_env")
     target = forms.ChoiceField(label=spec_field("target").label, help_text=spec_field("target").help,
                                choices=[c for c in spec_field("target").choices if c[0] != "argo"])
     access__cross_cloud_clients = spec_form_field("access.cross_cloud_clients")
@@ -212,7 +296,7 @@ def form_class_for(step, workload):
     online = workload != "batch"
     return {
         1: BasicsForm,
-        2: ModelStorageForm,
+        2: ModelServingForm if online else ModelStorageForm,
         3: ComputeForm,
         4: ScalingForm if online else BatchForm,
         5: AccessForm if online else BatchAccessForm,

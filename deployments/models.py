@@ -20,6 +20,9 @@ class Deployment(models.Model):
     )
     # Revision number the cluster last accepted (None: never pushed).
     applied_revision = models.PositiveIntegerField(null=True, blank=True)
+    # Main objects of an earlier target or workload (the Knative Service after a switch to KServe): kept
+    # serving until the new one is ready, then removed by reconcile. [{"apiVersion", "kind", "name"}]
+    superseded = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

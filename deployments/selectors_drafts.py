@@ -29,8 +29,8 @@ def gpu_fits_for_spec(spec):
     params, precision = model.get("parameters_billions"), model.get("precision") or "bf16"
     if not isinstance(params, (int, float)) or params <= 0 or precision not in BYTES_PER_PARAMETER:
         return None, []
-    need = memory_needed_gb({"model": {"parameters_billions": params, "precision": precision}})
     catalog = catalog_snapshot()
+    need = memory_needed_gb(_memory_inputs(spec, catalog))
     details = {g.name: g for g in gpu_classes_list(only_available=True)}
     rows = {}
     for gpu, count, region in gpu_options(catalog, need):
@@ -47,3 +47,16 @@ def gpu_fits_for_spec(spec):
     for row in rows.values():
         row["regions"].sort(key=lambda r: -r["free"])
     return need, list(rows.values())
+
+
+def _memory_inputs(spec, catalog):
+    """The draft's model and context, with a catalog family's architecture, as the recommender counts them."""
+    model = {k: v for k, v in (spec.get("model") or {}).items()
+             if k in ("parameters_billions", "precision", "layers", "kv_heads", "head_dim")
+             and (k in ("parameters_billions", "precision") or (isinstance(v, int) and v > 0))}
+    family = catalog.families.get(spec.get("model", {}).get("family") or "")
+    for key in ("layers", "kv_heads", "head_dim"):
+        if family is not None:
+            model.setdefault(key, getattr(family, key))
+    serving = {k: v for k, v in (spec.get("serving") or {}).items() if isinstance(v, int) and v > 0}
+    return {"model": model, "serving": serving}

@@ -1,8 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from catalog.views import catalog_page
-
 from . import views
 from .login import ThrottledLoginView
 
@@ -10,7 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("catalog/", catalog_page, name="catalog"),
+    path("catalog/", views.catalog_page, name="catalog"),
     path("", include("deployments.urls_dashboard")),
     path("", include("deployments.urls_wizard")),
     path("", include("deployments.urls_fleet")),

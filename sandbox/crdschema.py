@@ -15,6 +15,10 @@ import yaml
 
 CRD_FILES = {
     ("serving.knative.dev/v1", "Service"): "knative-serving/service.yaml",
+    ("serving.knative.dev/v1", "Configuration"): "knative-serving/configuration.yaml",
+    ("serving.knative.dev/v1", "Revision"): "knative-serving/revision.yaml",
+    ("serving.knative.dev/v1", "Route"): "knative-serving/route.yaml",
+    ("argoproj.io/v1alpha1", "CronWorkflow"): "argo-workflows/argoproj.io_cronworkflows.yaml",
     ("serving.kserve.io/v1beta1", "InferenceService"): "kserve/serving.kserve.io_inferenceservices.yaml",
     ("argoproj.io/v1alpha1", "Workflow"): "argo-workflows/argoproj.io_workflows.yaml",
 }
@@ -65,22 +69,30 @@ def _to_json_schema(node):
 
 
 @functools.cache
-def load_schema(api_version, kind):
-    """The strict JSON Schema for a (apiVersion, kind); None for a kind that is not a CRD. CrdsMissing propagates."""
+def crd_version(api_version, kind):
+    """The served version entry of a kind's CRD (schema, printer columns), plus "names"; None if not a CRD."""
     rel = CRD_FILES.get((api_version, kind))
     if rel is None:
         return None
-    base = crds_dir()
-    with open(base / rel, encoding="utf-8") as fh:
+    with open(crds_dir() / rel, encoding="utf-8") as fh:
         crd = yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     version = api_version.split("/")[-1]
     for entry in crd["spec"]["versions"]:
         if entry["name"] == version and entry.get("served"):
-            schema = _to_json_schema(entry["schema"]["openAPIV3Schema"])
-            # metadata is validated by the API server itself, not by the CRD schema.
-            schema.setdefault("properties", {})["metadata"] = {"type": "object"}
-            return schema
+            return {**entry, "names": crd["spec"]["names"], "scope": crd["spec"]["scope"]}
     return None
+
+
+@functools.cache
+def load_schema(api_version, kind):
+    """The strict JSON Schema for a (apiVersion, kind); None for a kind that is not a CRD. CrdsMissing propagates."""
+    entry = crd_version(api_version, kind)
+    if entry is None:
+        return None
+    schema = _to_json_schema(entry["schema"]["openAPIV3Schema"])
+    # metadata is validated by the API server itself, not by the CRD schema.
+    schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+    return schema
 
 
 def validate_object(obj):

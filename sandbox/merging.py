@@ -28,6 +28,20 @@ def merge_patch(target, patch):
     return result
 
 
+def strategic_directives_drop(patch):
+    """A strategic merge patch without its $-directives ($setElementOrder/..., $retainKeys, $patch).
+
+    The sandbox merges strategic patches as JSON merge patches; kubectl sends whole lists for the
+    kinds it learns from the sandbox's OpenAPI (no patch-merge-key there), so only the ordering
+    and retain directives need dropping.
+    """
+    if isinstance(patch, dict):
+        return {k: strategic_directives_drop(v) for k, v in patch.items() if not k.startswith("$")}
+    if isinstance(patch, list):
+        return [strategic_directives_drop(v) for v in patch]
+    return patch
+
+
 def _pointer_parts(pointer):
     return [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")] if pointer else []
 

@@ -1,9 +1,9 @@
-"""The sandbox Kubernetes API: kmock's scaffold (HTTP server, discovery, /version)
-plus the object store for every resource path, a request log and fault injection.
+"""The sandbox Kubernetes API: kmock's HTTP server, with every path answered here: discovery,
+OpenAPI, /version and health (sandbox.nonresource), resource paths from sandbox.store, server-side
+printing (sandbox.tables), a request log and fault injection.
 
-kmock 0.8 cannot parse /api/v1/namespaces, answers 200 on create and has no
-resourceVersion, selectors, apply or validation; so resource paths are routed
-here to sandbox.store, and only discovery is left to kmock.
+kmock 0.8 cannot parse /api/v1/namespaces, answers 200 on create, serves "/v1" as the core
+groupVersion and has no resourceVersion, selectors, apply or validation; only its server is used.
 """
 
 import asyncio
@@ -18,9 +18,12 @@ import kmock
 import yaml
 
 from .errors import ApiError, bad_request
-from .resources import RESOURCE_TYPES, resource_type_for_path
+from .nonresource import nonresource_answer, review_answer
+from .pod_logs import pod_log
+from .resources import resource_type_for_path
 from .selectors import SelectorError, selector_parse
 from .store import Store
+from .tables import table, table_version
 from .traffic_log import FaultPlan, RequestLog
 
 log = logging.getLogger("sandbox.server")
@@ -34,10 +37,6 @@ _REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotF
 _PATCH_TYPES = {"application/merge-patch+json": "merge", "application/strategic-merge-patch+json": "strategic",
                 "application/json-patch+json": "json", "application/apply-patch+yaml": "apply",
                 "application/apply-patch+cbor": "apply"}
-VERSION_INFO = {"major": "1", "minor": "31", "gitVersion": "v1.31.4-gantry-sandbox",
-                "gitCommit": "a78aa47129b8539636eb86a9d00e31b2720fe06b", "gitTreeState": "clean",
-                "buildDate": "2024-12-10T00:00:00Z", "goVersion": "go1.22.9", "compiler": "gc",
-                "platform": "linux/amd64"}
 
 
 def _status_response(code, message, reason=None, headers=None):
@@ -65,16 +64,6 @@ class SandboxHandler(kmock.KubernetesScaffold):
     def __init__(self, *, store, request_log, faults):
         super().__init__()
         self.store, self.request_log, self.faults = store, request_log, faults
-        for rt in RESOURCE_TYPES:
-            self.resources[kmock.resource(rt.group, rt.version, rt.plural)] = kmock.ResourceInfo(
-                namespaced=rt.namespaced, kind=rt.kind, singular=rt.singular, verbs=set(rt.verbs),
-                shortnames=set(rt.shortnames), categories=set(rt.categories), subresources=set(rt.subresources))
-
-    async def _render_error(self, exc):
-        """kmock's own errors (discovery of unknown groups) as a real API server words them."""
-        code = getattr(exc, "status", 500) if isinstance(exc, kmock.KubernetesError) else 500
-        message = "the server could not find the requested resource" if code == 404 else repr(exc)
-        return _status_response(code, message)
 
     async def __call__(self, raw_request):
         body = await raw_request.read()
@@ -89,13 +78,12 @@ class SandboxHandler(kmock.KubernetesScaffold):
             if fault.action == "status":
                 headers = {"Retry-After": "1"} if fault.status == 429 else None
                 return _status_response(fault.status, fault.message or "injected fault", headers=headers)
-        if raw_request.path.rstrip("/") == "/version":
-            return _json(dict(VERSION_INFO))
-        route = route_parse(raw_request.path)
-        if route is None:
-            return await super().__call__(raw_request)  # discovery, /version: kmock's scaffold
         try:
-            if route[0] is None:
+            answer = await nonresource_answer(raw_request)
+            if answer is not None:
+                return answer
+            route = route_parse(raw_request.path)
+            if route is None or route[0] is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             return await self._serve(raw_request, body, *route)
         except ApiError as exc:
@@ -112,15 +100,26 @@ class SandboxHandler(kmock.KubernetesScaffold):
         dry_run = query.get("dryRun") == "All"
         manager = query.get("fieldManager")
         store = self.store
+        as_table = table_version(raw_request.headers.get("Accept"))
+        include = query.get("includeObject", "Metadata")
+        if not rt.stored:
+            if method != "POST" or name is not None:
+                raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            return review_answer(rt, body)
+        if method == "GET" and sub == "log" and rt.kind == "Pod":
+            return aiohttp.web.Response(text=pod_log(store.get(rt, namespace, name), query), content_type="text/plain")
         if method == "GET" and query.get("watch") in ("true", "1"):
-            return await self._watch(raw_request, rt, namespace, name)
+            return await self._watch(raw_request, rt, namespace, name, as_table=as_table, include=include)
         if method == "GET" and name is None:
             items, rv = store.list(rt, namespace, labels=selector_parse(query.get("labelSelector")),
                                    fields=selector_parse(query.get("fieldSelector")))
+            if as_table:
+                return _json(table(rt, items, version=as_table, include=include, resource_version=rv))
             return _json({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
                           "metadata": {"resourceVersion": rv}, "items": items})
         if method == "GET":
-            return _json(store.get(rt, namespace, name))
+            obj = store.get(rt, namespace, name)
+            return _json(table(rt, [obj], version=as_table, include=include) if as_table else obj)
         if method == "POST" and name is None:
             return _json(store.create(rt, namespace, _parse_body(body), manager=manager, dry_run=dry_run), 201)
         if method == "PUT" and name is not None:
@@ -146,10 +145,12 @@ class SandboxHandler(kmock.KubernetesScaffold):
                            for item in items]
                 return _json({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
                               "metadata": {"resourceVersion": store.resource_version}, "items": deleted})
-            return _json(store.delete(rt, namespace, name, propagation=propagation, dry_run=dry_run))
+            deleted = store.delete(rt, namespace, name, propagation=propagation, dry_run=dry_run)
+            return _json(deleted if rt.returns_deleted or deleted["metadata"].get("deletionTimestamp")
+                         else _delete_status(rt, deleted))
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
 
-    async def _watch(self, raw_request, rt, namespace, name):
+    async def _watch(self, raw_request, rt, namespace, name, *, as_table=None, include="Metadata"):
         query = raw_request.query
         labels = selector_parse(query.get("labelSelector"))
         fields = selector_parse(query.get("fieldSelector"))
@@ -164,8 +165,20 @@ class SandboxHandler(kmock.KubernetesScaffold):
         deadline = time.monotonic() + timeout
         try:
             await response.prepare(raw_request)
+            headers = True
+
+            def encode(event):
+                # A watch asked for as Table sends each object as a one-row Table; column definitions
+                # come with the first event only (apiserver handlers/watch.go, tableOptions.NoHeaders).
+                nonlocal headers
+                if as_table and event["type"] != "ERROR":
+                    event = {"type": event["type"], "object": table(rt, [event["object"]], version=as_table,
+                                                                   include=include, headers=headers)}
+                    headers = False
+                return json.dumps(event).encode() + b"\n"
+
             for event in replay:
-                await response.write(json.dumps(event).encode() + b"\n")
+                await response.write(encode(event))
             while (remaining := deadline - time.monotonic()) > 0:
                 transport = raw_request.transport
                 if transport is None or transport.is_closing():
@@ -176,13 +189,22 @@ class SandboxHandler(kmock.KubernetesScaffold):
                     continue
                 if event is None:
                     break  # the server is stopping or was reset
-                await response.write(json.dumps(event).encode() + b"\n")
+                await response.write(encode(event))
             await response.write_eof()
         except (ConnectionError, RuntimeError):
             pass
         finally:
             self.store.watch_close(watcher)
         return response
+
+
+def _delete_status(rt, deleted):
+    """What the registry answers for a kind without ReturnDeletedObject (apiserver v1.31
+    pkg/registry/generic/registry/store.go finalizeDelete: details.kind holds the resource)."""
+    details = {"name": deleted["metadata"]["name"], "kind": rt.plural, "uid": deleted["metadata"]["uid"]}
+    if rt.group:
+        details["group"] = rt.group
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 def _exists(store, rt, namespace, name):

@@ -7,6 +7,7 @@ import math
 from datetime import datetime, timedelta, timezone
 
 from .errors import ApiError
+from .sim_knative import children_status_write, revision_ensure
 from .sim_pods import PODS, duration_seconds, event_emit, pod_create, pod_delete, pod_set_phase
 from .store import now_iso
 
@@ -50,9 +51,10 @@ def _int(value, default):
 class ServingShape:
     """What the controllers read from a Knative Service or an InferenceService."""
 
-    def __init__(self, obj):
+    def __init__(self, obj, revision=None):
         meta = obj["metadata"]
         self.obj = obj
+        self._revision = revision
         self.knative = obj["kind"] == "Service"
         spec = obj.get("spec") or {}
         if self.knative:
@@ -82,7 +84,7 @@ class ServingShape:
 
     @property
     def revision(self):
-        return f"{self.obj['metadata']['name']}-{self.obj['metadata'].get('generation', 1):05d}"
+        return self._revision or f"{self.obj['metadata']['name']}-{self.obj['metadata'].get('generation', 1):05d}"
 
     @staticmethod
     def _model_containers(predictor):
@@ -109,7 +111,8 @@ class ServingState:
 
 
 def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_scale=1.0):
-    shape = ServingShape(obj)
+    knative = obj["kind"] == "Service"
+    shape = ServingShape(obj, revision_ensure(store, obj) if knative else None)
     meta = obj["metadata"]
     pattern = pattern_override or shape.pattern
     pods = [p for p in store.objects(PODS, meta["namespace"])
@@ -151,8 +154,12 @@ def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_sc
     state.scale = desired
     # Only pods kept by the retention window are "warm"; min-scale pods are simply provisioned.
     idle_for = now - state.last_busy if demand == 0 and desired > 0 and shape.min_scale == 0 else None
-    _status_write(store, rt, obj, shape, ready=ready > 0 or (desired == 0 and state.ever_ready),
-                  idle_for=idle_for, time_scale=time_scale)
+    running, ready = ready, ready > 0 or (desired == 0 and state.ever_ready)
+    traffic = None
+    if knative:
+        traffic = children_status_write(store, obj, shape.revision, ready=ready, desired=desired,
+                                        actual=running, url=shape.url)
+    _status_write(store, rt, obj, shape, ready=ready, idle_for=idle_for, time_scale=time_scale, traffic=traffic)
 
 
 def _condition(previous, type_, ready, reason=""):
@@ -165,13 +172,14 @@ def _condition(previous, type_, ready, reason=""):
     return cond
 
 
-def _status_write(store, rt, obj, shape, *, ready, idle_for=None, time_scale=1.0):
+def _status_write(store, rt, obj, shape, *, ready, idle_for=None, time_scale=1.0, traffic=None):
     previous = (obj.get("status") or {}).get("conditions") or []
     meta = obj["metadata"]
     if shape.knative:
         types = ("ConfigurationsReady", "RoutesReady", "Ready")
+        # The Service reports its Route's traffic (empty until a revision is ready, as in Knative).
         status = {"observedGeneration": meta.get("generation", 1), "latestCreatedRevisionName": shape.revision,
-                  "traffic": [{"revisionName": shape.revision, "latestRevision": True, "percent": 100}]}
+                  "traffic": traffic or []}
         if ready:
             status["latestReadyRevisionName"] = shape.revision
     else:

@@ -10,12 +10,14 @@ import threading
 import time
 
 from .resources import resource_type
+from .sim_kserve import ISVC_LABEL, isvc_status_write, predictor_ensure
 from .sim_serving import PATTERNS, ServingState, serving_reconcile
 from .sim_workflows import WorkflowState, workflow_reconcile
 
 log = logging.getLogger("sandbox.simulator")
 
-SERVING_TYPES = (resource_type("services.serving.knative.dev"), resource_type("inferenceservices.serving.kserve.io"))
+KSVC = resource_type("services.serving.knative.dev")
+ISVC = resource_type("inferenceservices.serving.kserve.io")
 WORKFLOWS = resource_type("workflows.argoproj.io")
 
 
@@ -69,15 +71,23 @@ class Simulator:
         with self._lock:
             now = self.now() if now is None else now
             seen = set()
-            for rt in SERVING_TYPES:
-                for obj in self.store.objects(rt):
-                    meta = obj["metadata"]
-                    seen.add(meta["uid"])
-                    if meta.get("deletionTimestamp"):
-                        continue
-                    state = self._states.setdefault(meta["uid"], ServingState(now))
-                    pattern = self._traffic.get((meta["namespace"], meta["name"]))
-                    self._guarded(serving_reconcile, self.store, rt, obj, state, now, pattern, self.time_scale)
+            # KServe makes each predictor's Knative Service, Knative runs it, then KServe reports.
+            isvcs = [obj for obj in self.store.objects(ISVC) if not obj["metadata"].get("deletionTimestamp")]
+            for obj in isvcs:
+                self._guarded(predictor_ensure, self.store, obj)
+            for obj in self.store.objects(KSVC):
+                meta = obj["metadata"]
+                seen.add(meta["uid"])
+                if meta.get("deletionTimestamp"):
+                    continue
+                state = self._states.setdefault(meta["uid"], ServingState(now))
+                owner = (meta.get("labels") or {}).get(ISVC_LABEL) if meta["name"].endswith("-predictor") else None
+                pattern = self._traffic.get((meta["namespace"], meta["name"])) or self._traffic.get(
+                    (meta["namespace"], owner))
+                self._guarded(serving_reconcile, self.store, KSVC, obj, state, now, pattern, self.time_scale)
+            for obj in isvcs:
+                seen.add(obj["metadata"]["uid"])
+                self._guarded(isvc_status_write, self.store, ISVC, obj)
             for obj in self.store.objects(WORKFLOWS):
                 meta = obj["metadata"]
                 seen.add(meta["uid"])
@@ -92,7 +102,8 @@ class Simulator:
         try:
             fn(*args)
         except Exception:  # one broken object must not stop the others from reconciling
-            log.exception("simulator failed to reconcile %s", args[2]["metadata"].get("name"))
+            name = next((a["metadata"].get("name") for a in args if isinstance(a, dict) and "metadata" in a), "?")
+            log.exception("simulator failed to reconcile %s", name)
 
     def start(self, interval=1.0):
         self._stopping.clear()

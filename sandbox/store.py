@@ -15,16 +15,18 @@ import threading
 import uuid
 
 from . import crdschema
-from .errors import ApiError, already_exists, bad_request, invalid, not_found
+from .errors import STALE_OBJECT, ApiError, already_exists, bad_request, conflict, invalid, not_found
 from .fieldmanagers import apply_merge, managed_fields_for_update
-from .merging import json_patch, merge_patch
+from .merging import json_patch, merge_patch, strategic_directives_drop
 from .resources import resource_type
+from .semantics import update_problems
 from .selectors import fields_match, labels_match
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_NAMED_KINDS = {"Namespace", "Service"}
 HISTORY_SIZE = 5000
+_PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
 
 
 def now_iso():
@@ -34,6 +36,13 @@ def now_iso():
 def _spec_part(obj):
     """What generation tracks: everything but metadata and status."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+
+
+def _precondition_check(rt, name, sent, current):
+    """409 Conflict when the client's resourceVersion is not the stored one (optimistic locking)."""
+    sent_rv = (sent.get("metadata") or {}).get("resourceVersion")
+    if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
+        raise conflict(rt, name, STALE_OBJECT)
 
 
 class Watcher:
@@ -131,12 +140,7 @@ class Store:
         """PUT: optimistic locking on metadata.resourceVersion when the client sends one."""
         with self._lock:
             key, current = self._existing(rt, namespace, name)
-            sent_rv = (obj.get("metadata") or {}).get("resourceVersion")
-            if sent_rv and sent_rv != current["metadata"]["resourceVersion"]:
-                raise ApiError(409, "Conflict",
-                               f'Operation cannot be fulfilled on {rt.plural}{"." + rt.group if rt.group else ""} '
-                               f'"{name}": the object has been modified; please apply your changes to the latest '
-                               "version and try again", details={"name": name, "group": rt.group, "kind": rt.plural})
+            _precondition_check(rt, name, obj, current)
             if (obj.get("metadata") or {}).get("name", name) != name:
                 raise bad_request("the name of the object does not match the name on the URL")
             return self._write(rt, key, current, obj, subresource=subresource, manager=manager, dry_run=dry_run)
@@ -149,10 +153,14 @@ class Store:
                 return self._apply(rt, namespace, name, body, subresource=subresource, manager=manager,
                                    force=force, dry_run=dry_run)
             key, current = self._existing(rt, namespace, name)
+            if patch_type == "strategic":
+                body = strategic_directives_drop(body)
             try:
                 new = json_patch(current, body) if patch_type == "json" else merge_patch(current, body)
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 raise ApiError(422, "Invalid", f"the JSON patch could not be applied: {exc}") from exc
+            # A resourceVersion carried by the patch is a precondition, as on the API server.
+            _precondition_check(rt, name, new, current)
             return self._write(rt, key, current, new, subresource=subresource, manager=manager, dry_run=dry_run)
 
     def delete(self, rt, namespace, name, *, propagation=None, dry_run=False):
@@ -160,12 +168,30 @@ class Store:
             key, current = self._existing(rt, namespace, name)
             if dry_run:
                 return current
+            if rt.kind == "Namespace" and not rt.group:
+                return self._namespace_delete(key, current)
             if current["metadata"].get("finalizers"):
                 if not current["metadata"].get("deletionTimestamp"):
                     current["metadata"]["deletionTimestamp"] = now_iso()
                     return self._commit(rt, key, current, "MODIFIED")
                 return current
             return self._remove(key, cascade=propagation != "Orphan")
+
+    def _namespace_delete(self, key, current):
+        """The namespace turns Terminating (what DELETE answers), then the namespace controller's
+        work happens at once: its objects go, then the namespace (kubernetes v1.31
+        pkg/registry/core/namespace/storage/storage.go Delete; "default", "kube-system" and
+        "kube-public" are refused by the NamespaceLifecycle admission plugin with 403)."""
+        name = key[2]
+        if name in _PROTECTED_NAMESPACES:
+            raise ApiError(403, "Forbidden", f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                           details={"name": name, "kind": "namespaces"})
+        current["metadata"]["deletionTimestamp"] = now_iso()
+        current["status"] = {"phase": "Terminating"}
+        self._objects[key] = current
+        terminating = self._commit(key[0], key, current, "MODIFIED")
+        self._remove(key, cascade=True)
+        return terminating
 
     # --- internals ---
 
@@ -248,6 +274,7 @@ class Store:
             obj["metadata"]["managedFields"] = fields
             obj["metadata"].pop("resourceVersion", None)
             return self._commit(rt, (rt, obj["metadata"].get("namespace"), name), obj, "ADDED", dry_run=dry_run)
+        _precondition_check(rt, name, body, current)
         result = apply_merge(current, body, manager=manager, force=force, now=now_iso())
         if subresource == "status":
             result = {**current, "status": result.get("status", {})}
@@ -279,6 +306,8 @@ class Store:
             if _spec_part(obj) != _spec_part(previous):
                 meta["generation"] += 1
         self._validate(rt, obj)
+        if previous is not None and (problems := update_problems(rt, previous, obj)):
+            raise invalid(rt, meta.get("name", ""), problems)
         if dry_run:
             return obj
         if previous is not None and meta.get("deletionTimestamp") and not meta.get("finalizers"):

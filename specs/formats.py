@@ -16,6 +16,8 @@ TAG_RE = re.compile(r":[\w][\w.\-]*$", re.ASCII)
 # Knative durations ("30m", "1h", "90s"): ASCII digits only, so a full-width "３０m" is refused.
 DURATION_RE = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 HEALTH_PATH_RE = re.compile(r"/[!-~]{0,199}")  # printable ASCII, no spaces
+# An S3 endpoint: scheme, host and optional port, no path (clients add the bucket themselves).
+ENDPOINT_RE = re.compile(r"^https?://[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(:[0-9]{1,5})?/?$")
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
 
 

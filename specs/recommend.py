@@ -5,8 +5,13 @@ the one place that reads the database), so the same spec always gets the same an
 
 The numbers, documented once:
 - GPU memory: specs/memory.py (weights, the KV cache for the stated context, overhead).
-- A replica uses 1, 2, 4 or 8 GPUs (tensor parallel sizes); more than one only
-  on NVLink classes (2 at most on classes with NVLink bridges in pairs).
+- A replica uses 1, 2, 4 or 8 GPUs (tensor parallel sizes). Options whose GPUs are all
+  linked by NVLink (any count on full-mesh classes, 2 on classes with NVLink bridges in
+  pairs, 1 elsewhere) come first, cheapest first; only when none fits are more GPUs over
+  PCIe offered (tensor parallelism then all-reduces over PCIe: allowed, with the warning
+  `tensor_parallel_over_pcie` from the validator).
+- CPU nodes (specs/cpu.py): used when the user sets `compute.accelerator: cpu`; offered as
+  advice (`cpu_nodes_suffice`) for small models with a relaxed latency tolerance.
 - Storage: under 10 GB on disk plain object storage is enough; larger models
   go on accelerated object storage; `pvc://` URIs mean an NVMe volume.
 - Target utilization by latency tolerance: strict 70 % (stock Knative, more
@@ -17,13 +22,16 @@ The numbers, documented once:
 import copy
 import math
 
+from .cost import cpu_replica_rate, replica_rate
+from .cpu import DEFAULT_VCPUS, cpu_memory_gi, cpu_suffices, on_cpu
 from .memory import (
     BYTES_PER_PARAMETER,
-    kv_bytes_per_token,
+    kv_per_token,
     largest_context,
     memory_breakdown,
     weights_gb,
 )
+from .runtimes import default_target_concurrency
 from .schema import spec_field
 
 GPU_COUNTS = (1, 2, 4, 8)
@@ -41,7 +49,8 @@ STARTUP_TIMEOUT_MAX = spec_field("runtime.startup_timeout_seconds").maximum
 
 
 def gpu_options(catalog, need_gb, *, region=None, gpu_name=None, gpus=None):
-    """Every (gpu, count, region) that holds need_gb, cheapest first, then most GPUs free."""
+    """Every (gpu, count, region) that holds need_gb: all GPUs linked by NVLink first, then over PCIe; within
+    each, cheapest first, then most GPUs free."""
     options = []
     for code, info in catalog.regions.items():
         if not info.available or (region and code != region):
@@ -51,11 +60,16 @@ def gpu_options(catalog, need_gb, *, region=None, gpu_name=None, gpus=None):
             if gpu is None or not gpu.available or (gpu_name and name != gpu_name):
                 continue
             for count in GPU_COUNTS if gpus is None else (gpus,):
-                if count <= gpu.max_gpus and count <= free and gpu.vram_gb * count >= need_gb:
-                    options.append((gpu.price * count, count, -free, name, code))
+                if count <= free and gpu.vram_gb * count >= need_gb:
+                    options.append((count > gpu.max_gpus, gpu.price * count, count, -free, name, code))
                     break
     options.sort()
-    return [(catalog.gpus[name], count, code) for _, count, _, name, code in options]
+    return [(catalog.gpus[name], count, code) for _, _, count, _, name, code in options]
+
+
+def over_pcie(gpu, count):
+    """More GPUs in one replica than the class links with NVLink: tensor parallelism all-reduces over PCIe."""
+    return count > gpu.max_gpus
 
 
 def region_alternatives(catalog, gpu_name):
@@ -82,6 +96,7 @@ def spec_complete(spec, *, catalog):
     _complete_compute(spec, catalog, memory_breakdown(spec), notes)
     _explain_context_room(spec, catalog, notes)
     _complete_storage(spec, size, notes)
+    _complete_endpoint(spec, catalog, notes)
     if spec.get("workload") == "online":
         _complete_scaling(spec, catalog, notes)
         _complete_startup(spec, catalog, notes)
@@ -111,20 +126,27 @@ def _complete_architecture(model, catalog, notes):
 
 
 def _explain_context_room(spec, catalog, notes):
-    """With the architecture known, say how much context one sequence could have on the chosen GPUs."""
+    """How much context one sequence could have on the chosen GPUs: with the architecture known, or estimated
+    from the size when a context is stated."""
     compute = spec.get("compute") or {}
     gpu = catalog.gpus.get(compute.get("gpu_class"))
-    if gpu is None or not compute.get("gpus_per_replica"):
+    context = (spec.get("serving") or {}).get("max_context_tokens")
+    _per_token, estimated = kv_per_token(spec.get("model") or {})
+    if gpu is None or not compute.get("gpus_per_replica") or (estimated and not context):
         return
     room = largest_context(spec, gpu.vram_gb * compute["gpus_per_replica"])
     if room is not None:
-        _explain(notes, "serving.max_context_tokens", (spec.get("serving") or {}).get("max_context_tokens"),
+        _explain(notes, "serving.max_context_tokens", context,
                  f"{compute['gpus_per_replica']} × {gpu.name} hold the weights and a KV cache of about {room} "
-                 "tokens for one sequence (shared by the sequences served at once).")
+                 "tokens for one sequence (shared by the sequences served at once)"
+                 + (", by the estimate from the parameter count." if estimated else "."))
 
 
 def _complete_compute(spec, catalog, memory, notes):
     compute = spec.setdefault("compute", {})
+    if on_cpu(spec):
+        _complete_cpu(compute, catalog, memory, notes)
+        return
     region, gpu_name, gpus = compute.get("region"), compute.get("gpu_class"), compute.get("gpus_per_replica")
     if not (gpu_name and gpus and region):
         _choose_gpu(compute, catalog, memory, notes, spec.get("serving") or {})
@@ -134,13 +156,34 @@ def _complete_compute(spec, catalog, memory, notes):
         compute.setdefault("memory_gi", max(16 * compute["gpus_per_replica"], math.ceil(size * 1.5)))
 
 
+def _complete_cpu(compute, catalog, memory, notes):
+    """CPU nodes (specs/cpu.py): vCPUs, RAM for the model, and a region (every region has CPU nodes)."""
+    if "cpu" not in compute:
+        compute["cpu"] = DEFAULT_VCPUS
+        _explain(notes, "compute.cpu", DEFAULT_VCPUS, f"{DEFAULT_VCPUS} vCPUs per replica on CPU nodes: generation "
+                 "is bound by memory bandwidth, which a few cores already use.")
+    if "memory_gi" not in compute:
+        compute["memory_gi"] = cpu_memory_gi(memory["total_gb"])
+        _explain(notes, "compute.memory_gi", compute["memory_gi"], f"The model needs about "
+                 f"{memory['total_gb']:.1f} GB of RAM (weights, KV cache and runtime); half as much again for "
+                 "reading the checkpoint while it loads (at least 8 GiB).")
+    if "region" not in compute:
+        # The catalog records GPU capacity only; CPU nodes are in every region.
+        code = next((c for c, r in sorted(catalog.regions.items()) if r.available), None)
+        if code:
+            compute["region"] = code
+            _explain(notes, "compute.region", code, f"CPU nodes are in every region and the catalog does not track "
+                     f"their capacity: {code} is the first available region; set `compute.region` to choose.")
+
+
 def _memory_reason(memory, serving):
     if not memory["kv_counted"]:
         return (f"The model needs about {memory['total_gb']:.0f} GB of GPU memory (weights plus 20 % for activations "
                 "and KV cache, plus 2 GB runtime)")
     sequences = serving.get("max_concurrent_sequences") or 1
+    kv = "KV cache (estimated from the parameter count)" if memory["kv_estimated"] else "KV cache"
     return (f"The model needs about {memory['total_gb']:.0f} GB of GPU memory: {memory['weights_gb']:.1f} GB of "
-            f"weights, {memory['kv_cache_gb']:.1f} GB of KV cache for {serving['max_context_tokens']} tokens × "
+            f"weights, {memory['kv_cache_gb']:.1f} GB of {kv} for {serving['max_context_tokens']} tokens × "
             f"{sequences} sequence(s), {memory['overhead_gb']:.1f} GB for activations, the runtime and the 10 % "
             "the server leaves free")
 
@@ -160,21 +203,37 @@ def _choose_gpu(compute, catalog, memory, notes, serving):
                                 f"memory is not available {where}.{hint}"})
         return
     gpu, count, code = options[0]
+    pcie = over_pcie(gpu, count)
     if not gpu_name:
         compute["gpu_class"] = gpu.name
+        fit = "the cheapest fit over PCIe (none with NVLink fits)" if pcie else "the cheapest fit"
         _explain(notes, "compute.gpu_class", gpu.name,
-                 f"{_memory_reason(memory, serving)}; {count} × {gpu.name} ({gpu.vram_gb} GB each) is the cheapest fit"
+                 f"{_memory_reason(memory, serving)}; {count} × {gpu.name} ({gpu.vram_gb} GB each) is {fit}"
                  f"{' in ' + region if region else ''} at ${gpu.price * count:.2f}/hour per replica.")
     if not gpus:
         compute["gpus_per_replica"] = count
-        why = ("one GPU holds the model" if count == 1 else
-               f"one GPU is too small, and {gpu.name} links its GPUs with NVLink")
+        if count == 1:
+            why = "one GPU holds the model"
+        elif not pcie:
+            why = f"one GPU is too small, and {gpu.name} links its GPUs with NVLink"
+        else:
+            why = (f"one GPU is too small and {gpu.name} links at most {gpu.max_gpus} with NVLink, so tensor "
+                   f"parallelism runs over PCIe (slower: see the warning){_nvlink_elsewhere(catalog, need, region)}")
         _explain(notes, "compute.gpus_per_replica", count, f"{count} GPU(s) per replica: {why}.")
     if not region:
         compute["region"] = code
         _explain(notes, "compute.region", code, f"{code} has the most {gpu.name} GPUs free "
                  f"({catalog.regions[code].offerings[gpu.name]}). Regions are chosen by GPU availability, not "
                  "distance: generation time dwarfs network latency.")
+
+
+def _nvlink_elsewhere(catalog, need, region):
+    """Where the model fits on GPUs linked by NVLink, when the asked region has none: a hint, or ''."""
+    if not region:
+        return ""
+    linked = [o for o in gpu_options(catalog, need) if not over_pcie(o[0], o[1])]
+    return (f"; {linked[0][2]} has {linked[0][1]} × {linked[0][0].name} with NVLink (choose that region or leave "
+            "`region` out)" if linked else "")
 
 
 def _complete_storage(spec, size, notes):
@@ -194,6 +253,20 @@ def _complete_storage(spec, size, notes):
         storage["pvc_size_gi"] = max(50, math.ceil(size * 2))
         _explain(notes, "storage.pvc_size_gi", storage["pvc_size_gi"],
                  "Twice the model size (at least 50 Gi), so a new version fits next to the old one.")
+
+
+def _complete_endpoint(spec, catalog, notes):
+    """The region's endpoint for the tier: accelerated object storage reads through the node-local cache."""
+    storage = spec["storage"]
+    region = catalog.regions.get((spec.get("compute") or {}).get("region"))
+    if "endpoint" in storage or region is None or not (spec["model"].get("uri") or "").startswith("s3://"):
+        return
+    endpoint = region.endpoints.get(storage.get("tier"))
+    if endpoint:
+        storage["endpoint"] = endpoint
+        _explain(notes, "storage.endpoint", endpoint, f"The {storage['tier']} endpoint of {region.code} (the catalog)"
+                 + (": reads go through the cache on the GPU nodes, so repeated cold starts load from NVMe."
+                    if storage["tier"] == "accelerated-object" else "."))
 
 
 def _complete_startup(spec, catalog, notes):
@@ -227,8 +300,9 @@ def _complete_scaling(spec, catalog, notes):
                  f"Scales to zero when idle, so you pay nothing between uses; the first request after a pause "
                  f"waits for a cold start ({low}–{high} s).")
     scaling.setdefault("max_replicas", max(scaling["min_replicas"], DEFAULT_MAX_REPLICAS))
-    batching = spec.get("batching") or {}
-    scaling.setdefault("target_concurrency", batching.get("max_batch_size", 1))
+    if "target_concurrency" not in scaling:
+        scaling["target_concurrency"], why = default_target_concurrency(spec)
+        _explain(notes, "scaling.target_concurrency", scaling["target_concurrency"], why[0].upper() + why[1:] + ".")
     if scaling["min_replicas"] == 0 and "scale_to_zero_retention" not in scaling:
         scaling["scale_to_zero_retention"] = DEFAULT_RETENTION
         _explain(notes, "scaling.scale_to_zero_retention", DEFAULT_RETENTION,
@@ -256,14 +330,31 @@ def spec_advice(spec, catalog):
         return []
     size = weights_gb(model["parameters_billions"], model.get("precision", "bf16"))
     advice = []
-    if (spec.get("serving") or {}).get("max_context_tokens") and kv_bytes_per_token(model) is None:
+    per_token, estimated = kv_per_token(model)
+    if (spec.get("serving") or {}).get("max_context_tokens") and estimated:
+        # The code predates the estimate; clients match on it, so it stays.
         advice.append({"code": "kv_cache_not_counted", "field": "model.layers", "message": (
-            "The KV cache for the stated context is not counted in the GPU choice: give `model.layers`, "
-            "`model.kv_heads` and `model.head_dim` from the model's config.json so a class with room for it "
-            "is picked.")})
+            f"The KV cache is an estimate from the parameter count (about {per_token / 1000:.0f} kB per token, "
+            "fitted to Llama 3 and Mistral, which share KV heads across attention heads; a model without that "
+            "holds up to four times more). To count it exactly, name `model.family` from the catalog or give "
+            "`model.layers`, `model.kv_heads` and `model.head_dim` from the model's config.json.")})
+    if catalog.cpu and not on_cpu(spec) and cpu_suffices(spec):
+        advice.append(_cpu_advice(spec, catalog, size))
     if size >= SMALL_MODEL_GB and model.get("format") != "tensorizer":
         low, high = cold_start_seconds(spec, catalog)
         advice.append({"code": "use_tensorizer", "field": "model.format", "message": (
             f"This {size:.0f} GB model takes {low}–{high} s to load. Serialize it with Tensorizer: large models "
             "then stream straight to the GPU in seconds, so scaling up and from zero is fast.")})
     return advice
+
+
+def _cpu_advice(spec, catalog, size):
+    """Small model, relaxed latency: CPU nodes would do, and what a replica would cost there."""
+    ram = cpu_memory_gi(memory_breakdown(spec)["total_gb"])
+    cpu_rate, basis = cpu_replica_rate(DEFAULT_VCPUS, ram, catalog=catalog)
+    gpu_rate, gpu_basis = replica_rate(spec, catalog=catalog)
+    return {"code": "cpu_nodes_suffice", "field": "compute.accelerator", "message": (
+        f"This {size:.1f} GB model with a relaxed latency tolerance can run on CPU nodes: {basis} = "
+        f"${cpu_rate:.2f}/hour per replica instead of ${gpu_rate:.2f} ({gpu_basis}). Each generated token reads "
+        "every weight from RAM, so answers come slower than on a GPU. Set `compute.accelerator: cpu` and leave "
+        "`gpu_class` and `gpus_per_replica` out.")}

@@ -14,8 +14,19 @@ from clusters.labels import (
     namespace_for,
 )
 
+from .cpu import CPU_NODE_FAMILIES, CPU_NODE_LABEL, on_cpu
 from .formats import split_uri
-from .runtimes import CUSTOM, MODEL_MOUNT, container_fields, model_location, probes, runtime_kind, streams_from_s3
+from .runtimes import (
+    CUSTOM,
+    MODEL_MOUNT,
+    container_fields,
+    endpoint_env,
+    model_location,
+    probes,
+    runtime_kind,
+    s3_endpoint,
+    streams_from_s3,
+)
 
 AUTOSCALER_CLASS = "kpa.autoscaling.knative.dev"
 
@@ -28,7 +39,10 @@ def manifests_render(spec, *, revision=None):
     if spec["workload"] == "batch":
         objects.append(workflow_render(spec, revision=revision))
     elif spec.get("target") == "kserve":
-        objects.append(inference_service_render(spec, revision=revision))
+        account = storage_account_render(spec, revision=revision)
+        if account:
+            objects.append(account)
+        objects.append(inference_service_render(spec, revision=revision, service_account=bool(account)))
     else:
         objects.append(knative_service_render(spec, revision=revision))
     return objects
@@ -55,21 +69,28 @@ def _model_claim(spec):
 
 
 def _affinity(spec):
+    """The GPU class (or, on CPU nodes, the CPU families of specs/cpu.py) and the region, both required."""
     compute = spec["compute"]
+    if on_cpu(spec):
+        node = {"key": CPU_NODE_LABEL, "operator": "In", "values": list(CPU_NODE_FAMILIES)}
+    else:
+        node = {"key": "gpu.nvidia.com/class", "operator": "In", "values": [compute["gpu_class"]]}
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{
         "matchExpressions": [
-            {"key": "gpu.nvidia.com/class", "operator": "In", "values": [compute["gpu_class"]]},
+            node,
             {"key": "topology.kubernetes.io/region", "operator": "In", "values": [compute["region"]]},
         ]}]}}}
 
 
 def _resources(spec):
+    """Requests equal to limits; a CPU pod requests no GPU (CoreWeave schedules it on CPU nodes)."""
     compute = spec["compute"]
     amounts = {
         "cpu": _quantity(compute["cpu"]),
         "memory": f"{compute['memory_gi']}Gi",
-        "nvidia.com/gpu": str(compute["gpus_per_replica"]),
     }
+    if not on_cpu(spec):
+        amounts["nvidia.com/gpu"] = str(compute["gpus_per_replica"])
     return {"limits": dict(amounts), "requests": dict(amounts)}
 
 
@@ -94,7 +115,8 @@ def _env(spec, extra=()):
     if model["format"] == "tensorizer":
         # Tensorizer streams the weights straight from the URI to the GPU; no copy to local disk first.
         env.append({"name": "TENSORIZER_URI", "value": location})
-        env.append({"name": "TENSORIZER_NUM_READERS", "value": str(4 * spec["compute"]["gpus_per_replica"])})
+        env.append({"name": "TENSORIZER_NUM_READERS", "value": str(4 * (spec["compute"].get("gpus_per_replica") or 1))})
+    env.extend(endpoint_env(spec))
     env.extend(extra)
     return env + _secret_env(runtime)
 
@@ -117,8 +139,9 @@ def _container(spec, name, *, env_extra=(), with_port=True, downloaded=False):
     runtime = spec["runtime"]
     container = {"name": name, "image": runtime["image"]}
     served = container_fields(spec, downloaded=downloaded)
-    if served.get("command"):
-        container["command"] = served["command"]
+    command = served.get("command", runtime.get("command"))
+    if command:
+        container["command"] = list(command)
     args = served.get("args", runtime.get("args"))
     if args:
         container["args"] = list(args)
@@ -188,7 +211,36 @@ def knative_service_render(spec, *, revision=None):
     }
 
 
-def inference_service_render(spec, *, revision=None):
+def storage_account_name(spec):
+    return f"{spec['name']}-models"
+
+
+def storage_account_render(spec, *, revision=None):
+    """The service account KServe's storage initializer reads S3 settings from, or None when nothing is fetched.
+
+    KServe (docs "Deploy InferenceService with a saved model on S3", v0.16) reads the `serving.kserve.io/s3-*`
+    annotations on the predictor's service account, and the credentials from the Secrets it lists, and
+    injects them into the storage initializer. The Secret holds AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.
+    """
+    if not spec["model"]["uri"].startswith("s3://") or streams_from_s3(spec):
+        return None
+    endpoint, secret = s3_endpoint(spec), (spec.get("storage") or {}).get("credentials_secret")
+    if not (endpoint or secret):
+        return None
+    account = {"apiVersion": "v1", "kind": "ServiceAccount",
+               "metadata": _metadata(spec, storage_account_name(spec), revision)}
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        account["metadata"].setdefault("annotations", {}).update({
+            "serving.kserve.io/s3-endpoint": host,
+            "serving.kserve.io/s3-usehttps": "1" if scheme == "https" else "0",
+        })
+    if secret:
+        account["secrets"] = [{"name": secret}]
+    return account
+
+
+def inference_service_render(spec, *, revision=None, service_account=False):
     scaling = spec["scaling"]
     visibility = {}
     if spec["access"]["visibility"] == "cluster-local":
@@ -210,6 +262,8 @@ def inference_service_render(spec, *, revision=None):
         "scaleTarget": scaling["target_concurrency"],
         "timeout": spec["runtime"].get("timeout_seconds", 300),
     }
+    if service_account:
+        predictor["serviceAccountName"] = storage_account_name(spec)
     if not streams_from_s3(spec):
         # The storage initializer fetches s3:// or mounts pvc:// at /mnt/models before the server starts
         # (not when vLLM streams Tensorizer weights from S3 itself: the model would be read twice).

@@ -54,7 +54,8 @@ SECTIONS_DECLARED = (
     Section("runtime", "Runtime", "The container that serves the model", required=True),
     Section("model", "Model", "The checkpoint to serve", required=True),
     Section("storage", "Storage", "Where the weights are read from; recommended if left out"),
-    Section("compute", "Compute", "GPU class, GPUs per replica and region; recommended if left out"),
+    Section("compute", "Compute", "GPU class and GPUs per replica, or CPU nodes, and region; recommended if "
+            "left out"),
     Section("scaling", "Scaling", "Knative autoscaling, including scale to zero", workload="online"),
     Section("batching", "Server-side batching", "Requests grouped into batches by the server", workload="online"),
     Section("batch", "Batch run", "Inputs, outputs and fan-out of a batch run", workload="batch"),
@@ -82,15 +83,20 @@ FIELDS = (
           "How long the startup probe waits; recommended from the cold-start estimate; Knative's default "
           "progress deadline is 600", minimum=10, maximum=600),
     Field("runtime.image", STR, "Container image", "An image reference with a tag or digest, "
-          "e.g. ghcr.io/acme/llm-server:1.4", required=True),
-    Field("runtime.args", STR_LIST, "Container arguments", "Arguments passed to the container"),
+          "e.g. ghcr.io/acme/llm-server:1.4; vLLM, TGI and Triton default to a pinned release of their own image"),
+    Field("runtime.command", STR_LIST, "Container command", "custom only: replaces the image's entrypoint; "
+          "one item per line in the wizard"),
+    Field("runtime.args", STR_LIST, "Container arguments", "Arguments passed to the container (for vLLM, TGI "
+          "and Triton: added after the ones Gantry passes); one per line in the wizard"),
     Field("runtime.port", INT, "Container port", "The port the server listens on", minimum=1, maximum=65535,
           default=8080),
     Field("runtime.protocol", STR, "Protocol", "http or grpc", choices=(("http", "HTTP"), ("grpc", "gRPC")),
           default="http"),
-    Field("runtime.env", STR_MAP, "Environment", "Plain values only; secrets go in secret_env"),
+    Field("runtime.env", STR_MAP, "Environment", "Plain values only; secrets go in secret_env; NAME=value, "
+          "one per line in the wizard"),
     Field("runtime.secret_env", STR_MAP, "Environment from Secrets",
-          'NAME -> "<secret name>/<key>", rendered as a secretKeyRef, never as a value'),
+          'NAME -> "<secret name>/<key>", rendered as a secretKeyRef, never as a value; NAME=secret/key, one per '
+          'line in the wizard'),
     Field("runtime.timeout_seconds", INT, "Request timeout (seconds)", "At most 600, as Knative allows", minimum=1,
           maximum=600),
     Field("model.uri", STR, "Model URI", "Where the checkpoint lives: s3://bucket/path or pvc://claim/path",
@@ -115,11 +121,18 @@ FIELDS = (
         ("object", "Object storage"), ("accelerated-object", "Accelerated object storage"),
         ("nvme-pvc", "NVMe volume (PVC)"))),
     Field("storage.pvc_size_gi", INT, "Volume size (GiB)", "nvme-pvc only", minimum=1, maximum=100000),
+    Field("storage.endpoint", STR, "Object storage endpoint", "The S3 endpoint the pods read the model from; "
+          "filled in from the region's catalog entry for the storage tier (accelerated: the node-local cache)"),
     Field("storage.credentials_secret", STR, "Object-store credentials Secret",
           "The name of a Kubernetes Secret in your team's namespace; never the keys themselves"),
+    Field("compute.accelerator", STR, "Run on", "gpu (default) or cpu: CPU nodes suit small models (up to 2 GB of "
+          "weights) when latency may suffer; no GPU class or GPU count then", choices=(
+              ("gpu", "GPU nodes (default)"), ("cpu", "CPU nodes: small models, relaxed latency, cheapest")),
+          default="gpu"),
     Field("compute.gpu_class", STR, "GPU class", "A catalog GPU class; recommended if left out"),
     Field("compute.gpus_per_replica", INT, "GPUs per replica",
-          "More than one GPU per replica needs NVLink between them", minimum=1, maximum=8),
+          "More than one GPU per replica is fastest with NVLink between them; over PCIe it works, with a warning",
+          minimum=1, maximum=8),
     Field("compute.region", STR, "Region", "A catalog region; recommended by GPU availability if left out"),
     Field("compute.cpu", NUMBER, "CPU cores", "Per replica; recommended if left out", minimum=0, maximum=1024),
     Field("compute.memory_gi", INT, "Memory (GiB)", "Per replica; recommended if left out", minimum=1,

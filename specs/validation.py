@@ -12,6 +12,7 @@ from teams.slugs import is_team_slug
 
 from .checker import Checker, Issue, SpecResult, nul_paths
 from .formats import (
+    ENDPOINT_RE,
     ENV_NAME_RE,
     HEALTH_PATH_RE,
     IMAGE_RE,
@@ -22,11 +23,13 @@ from .formats import (
     URI_RE,
     duration_seconds,
 )
-from .memory import BYTES_PER_PARAMETER, memory_needed_gb
+from .cpu import CPU, GB_PER_GIB, GPU_FIELDS, memory_gb
+from .memory import BYTES_PER_PARAMETER, memory_breakdown
 from .recommend import (
     GPU_COUNTS,
     region_alternatives,
 )
+from .runtimes import DEFAULT_IMAGES
 from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
 from .secrets import SENSITIVE_NAME_RE, looks_like_secret
 
@@ -102,22 +105,20 @@ def _check_runtime(check, spec):
                     "`/`, has no spaces and at most 200 characters.")
     check.integer(runtime, "startup_timeout_seconds")
     image = runtime.get("image")
+    if (image is None or image == "") and runtime["kind"] in DEFAULT_IMAGES:
+        image = runtime["image"] = DEFAULT_IMAGES[runtime["kind"]]
     if not isinstance(image, str) or not image.strip():
         check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
                     "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
     elif not IMAGE_RE.fullmatch(image) or not (TAG_RE.search(image.split("/")[-1]) or "@" in image):
         check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
                     "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
-    args = runtime.get("args")
-    if args is not None and not (isinstance(args, list) and all(isinstance(a, str) for a in args)):
-        check.error("invalid_value", "runtime.args", "`runtime.args` must be a list of strings.")
-    elif args:
-        for i, arg in enumerate(args):
-            # `--api-key=sk-…` or a bare token: the value after "=" counts as much as the whole argument.
-            if looks_like_secret(arg) or looks_like_secret(arg.partition("=")[2]):
-                check.error("plaintext_secret", f"runtime.args.{i}", "This argument carries what looks like a "
-                            "secret. Put it in a Kubernetes Secret, expose it with `runtime.secret_env` and "
-                            "refer to the variable, e.g. `--api-key=$(API_KEY)`.")
+    for key in ("command", "args"):
+        _check_words(check, runtime, key)
+    if runtime.get("command") and runtime["kind"] != "custom":
+        check.error("invalid_value", "runtime.command", f"Gantry starts {runtime['kind']} the way that server "
+                    "expects; a command of your own needs `runtime.kind: custom` (or use `runtime.args` to add "
+                    "flags).")
     runtime["port"] = check.integer(runtime, "port") or runtime.get("port", spec_field("runtime.port").default)
     runtime["protocol"] = check.choice(runtime, "protocol", default=spec_field("runtime.protocol").default)
     timeout = runtime.get("timeout_seconds")
@@ -127,6 +128,20 @@ def _check_runtime(check, spec):
     else:
         check.integer(runtime, "timeout_seconds")
     _check_env(check, runtime)
+
+
+def _check_words(check, runtime, key):
+    """command and args: lists of strings, none carrying a secret."""
+    words = runtime.get(key)
+    if words is not None and not (isinstance(words, list) and all(isinstance(a, str) for a in words)):
+        check.error("invalid_value", f"runtime.{key}", f"`runtime.{key}` must be a list of strings.")
+    elif words:
+        for i, word in enumerate(words):
+            # `--api-key=sk-…` or a bare token: the value after "=" counts as much as the whole argument.
+            if looks_like_secret(word) or looks_like_secret(word.partition("=")[2]):
+                check.error("plaintext_secret", f"runtime.{key}.{i}", "This argument carries what looks like a "
+                            "secret. Put it in a Kubernetes Secret, expose it with `runtime.secret_env` and "
+                            "refer to the variable, e.g. `--api-key=$(API_KEY)`.")
 
 
 def _check_env(check, runtime):
@@ -187,6 +202,10 @@ def _check_model_and_storage(check, spec, workload):
             check.error("storage_mismatch", "storage.tier", "`nvme-pvc` goes with `model.uri: pvc://<claim>/<path>`"
                         " and the object tiers with `s3://…`; change one of them.")
     check.integer(storage, "pvc_size_gi")
+    endpoint = storage.get("endpoint")
+    if endpoint is not None and not (isinstance(endpoint, str) and ENDPOINT_RE.fullmatch(endpoint)):
+        check.error("invalid_value", "storage.endpoint", "Give the S3 endpoint as a URL without a path, e.g. "
+                    "`https://cwobject.com` or `http://cwlota.com`, or leave it out to use the region's.")
     secret = storage.get("credentials_secret")
     if secret is not None:
         if looks_like_secret(secret):
@@ -203,6 +222,9 @@ def _check_model_and_storage(check, spec, workload):
 
 def _check_compute(check, spec, catalog):
     compute = spec["compute"]
+    if check.choice(compute, "accelerator") == CPU:
+        _check_cpu(check, spec, catalog)
+        return
     gpu_name, region = compute.get("gpu_class"), compute.get("region")
     gpu_name = gpu_name if gpu_name is None or isinstance(gpu_name, str) else repr(gpu_name)
     region = region if region is None or isinstance(region, str) else repr(region)
@@ -212,33 +234,74 @@ def _check_compute(check, spec, catalog):
                     f"pick one of {', '.join(sorted(n for n, g in catalog.gpus.items() if g.available))} or "
                     "leave it out for a recommendation.")
         gpu = None
-    offered = catalog.regions.get(region)
-    if region is not None and (offered is None or not offered.available):
-        check.error("unknown_region", "compute.region", f"`{region}` is not an available region; pick one of "
-                    f"{', '.join(sorted(c for c, r in catalog.regions.items() if r.available))} or leave it out.")
-        offered = None
+    offered = _check_region(check, region, catalog)
     if gpu and offered and gpu.name not in offered.offerings:
         others = ", ".join(region_alternatives(catalog, gpu.name)) or "none right now"
         check.error("gpu_not_in_region", "compute.gpu_class", f"{gpu.name} is not offered in {region}. "
                     f"Regions with it: {others}; or leave `gpu_class` out for a class that is there.")
     gpus = check.integer(compute, "gpus_per_replica")
     if gpus and gpu and gpus > gpu.max_gpus:
-        check.error("multi_gpu_needs_nvlink", "compute.gpus_per_replica", f"{gpu.name} allows at most "
-                    f"{gpu.max_gpus} GPU(s) per replica: several GPUs in one replica need NVLink. "
-                    "Pick an NVLink class or fewer GPUs.")
-        gpus = None
+        link = "its GPUs have no NVLink" if gpu.max_gpus == 1 else f"NVLink bridges link only pairs of {gpu.name}"
+        check.warn("tensor_parallel_over_pcie", "compute.gpus_per_replica", f"{gpus} × {gpu.name} in one replica: "
+                   f"{link}, so tensor parallelism sends the all-reduce of every layer over PCIe (PCIe 4.0 x16 "
+                   "moves about 64 GB/s, NVLink on an A100 HGX 600 GB/s). Expect lower throughput and slower "
+                   "tokens than on an NVLink class with the same memory; pick one if your region has it.")
     check.number(compute, "cpu")
     check.integer(compute, "memory_gi")
     facts = _memory_facts(check, spec, catalog)
+    memory = _memory(spec, facts)
+    if gpu and gpus and memory and gpu.vram_gb * gpus < memory["total_gb"]:
+        need = memory["total_gb"]
+        more = next((n for n in GPU_COUNTS if gpu.vram_gb * n >= need), None)
+        hint = (f"use {more} GPUs per replica{' (over PCIe: slower)' if more > gpu.max_gpus else ''}" if more
+                else "pick a class with more memory")
+        check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
+                    f"of GPU memory{_estimated(memory)} but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, "
+                    "or leave `gpu_class` and `gpus_per_replica` out for a recommendation.")
+
+
+def _check_region(check, region, catalog):
+    offered = catalog.regions.get(region)
+    if region is not None and (offered is None or not offered.available):
+        check.error("unknown_region", "compute.region", f"`{region}` is not an available region; pick one of "
+                    f"{', '.join(sorted(c for c, r in catalog.regions.items() if r.available))} or leave it out.")
+        return None
+    return offered
+
+
+def _check_cpu(check, spec, catalog):
+    """`compute.accelerator: cpu` (specs/cpu.py): no GPU fields, a CPU rate to price it, RAM for the model."""
+    compute = spec["compute"]
+    for key in GPU_FIELDS:
+        if key in compute:
+            check.error("accelerator_mismatch", f"compute.{key}", f"`compute.{key}` applies to GPU nodes; with "
+                        "`compute.accelerator: cpu` remove it, or set `accelerator: gpu`.")
+    region = compute.get("region")
+    _check_region(check, region if region is None or isinstance(region, str) else repr(region), catalog)
+    if catalog.cpu is None:
+        check.error("invalid_value", "compute.accelerator", "CPU nodes have no rate in the catalog yet: ask platform "
+                    "staff to add one, or use `accelerator: gpu`.")
+    check.number(compute, "cpu")
+    ram = check.integer(compute, "memory_gi")
+    memory = _memory(spec, _memory_facts(check, spec, catalog))
+    if ram and memory and memory_gb(ram) < memory["total_gb"]:
+        need = memory["total_gb"]
+        check.error("insufficient_memory", "compute.memory_gi", f"The model needs about {need:.1f} GB of RAM"
+                    f"{_estimated(memory)} but {ram} GiB is {memory_gb(ram):.1f} GB; give at least "
+                    f"{-(-need // GB_PER_GIB):.0f} GiB, or leave `memory_gi` out for a recommendation.")
+
+
+def _memory(spec, facts):
+    """memory.memory_breakdown of the checked facts, or None when the size or precision is not usable."""
     params = spec["model"].get("parameters_billions")
-    if gpu and gpus and isinstance(params, (int, float)) and spec["model"].get("precision") in BYTES_PER_PARAMETER:
-        need = memory_needed_gb(facts)
-        if gpu.vram_gb * gpus < need:
-            more = next((n for n in GPU_COUNTS if gpu.vram_gb * n >= need and n <= gpu.max_gpus), None)
-            hint = f"use {more} GPUs per replica" if more else "pick a class with more memory"
-            check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
-                        f"of GPU memory but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, or leave "
-                        "`gpu_class` and `gpus_per_replica` out for a recommendation.")
+    if not isinstance(params, (int, float)) or spec["model"].get("precision") not in BYTES_PER_PARAMETER:
+        return None
+    return memory_breakdown(facts)
+
+
+def _estimated(memory):
+    return (" (its KV cache estimated from the parameter count: name `model.family` or give `model.layers`, "
+            "`model.kv_heads` and `model.head_dim` to count it exactly)" if memory["kv_estimated"] else "")
 
 
 def _memory_facts(check, spec, catalog):

@@ -12,7 +12,9 @@ class GpuClassSerializer(serializers.ModelSerializer):
     name = serializers.CharField(help_text="The `gpu.nvidia.com/class` node label; use it as `compute.gpu_class`")
     nvlink = serializers.ChoiceField(choices=NvLink.choices)
     price_per_gpu_hour = serializers.DecimalField(max_digits=8, decimal_places=4, coerce_to_string=False)
-    max_gpus_per_replica = serializers.IntegerField(read_only=True)
+    max_gpus_per_replica = serializers.IntegerField(
+        read_only=True, help_text="GPUs one replica links with NVLink (8 full mesh, 2 bridged pairs, 1 none); more "
+        "are allowed over PCIe, with the warning tensor_parallel_over_pcie")
     regions = GpuRegionSerializer(source="offerings", many=True, read_only=True)
 
     class Meta:

@@ -121,7 +121,7 @@ def draft_preview(*, draft, user, step=REVIEW_STEP, without=()):
             batch.setdefault(key, value)
     for path in without:
         spec_set(spec, path, None)
-    return deployment_preview(spec=spec, user=user)
+    return deployment_preview(spec=spec, user=user, exclude_deployment=draft.deployment)
 
 
 def manifests_yaml(manifests, *, sort_keys=False):

@@ -72,14 +72,35 @@ def _push(deployment_id, revision):
         push_attempts=deployment.push_attempts + 1, last_pushed_at=timezone.now()
     )
     objects = revision_manifests(deployment, rev)
+    superseded = _superseded(deployment, objects)
     clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug})
     objects = objects_to_apply(objects, deployment)
     clusters.objects_apply(objects)
     Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
-                                                       updated_at=timezone.now())
+                                                       superseded=superseded, updated_at=timezone.now())
     event_record(deployment=deployment, kind=Event.Kind.PUSH, message=f"Applied revision {revision} ({len(objects)} objects)",
                  data={"revision": revision, "objects": [clusters.object_describe(o) for o in objects]})
     return True
+
+
+def _main_ref(objects):
+    main = objects[-1]  # the Service, InferenceService or Workflow comes last (specs/render.py)
+    return {"apiVersion": main["apiVersion"], "kind": main["kind"], "name": main["metadata"]["name"]}
+
+
+def _superseded(deployment, objects):
+    """The earlier main objects this push replaces with another kind: they keep serving until it is ready."""
+    pending = [ref for ref in deployment.superseded or [] if isinstance(ref, dict)]
+    if deployment.applied_revision is None:
+        return pending
+    previous = deployment.revisions.filter(number=deployment.applied_revision).first()
+    new = _main_ref(objects)
+    if previous is not None:
+        old = _main_ref(revision_manifests(deployment, previous))
+        if (old["apiVersion"], old["kind"]) != (new["apiVersion"], new["kind"]) and old not in pending:
+            pending.append(old)
+    # Switching back to a kind still waiting for removal keeps it.
+    return [ref for ref in pending if (ref["apiVersion"], ref["kind"]) != (new["apiVersion"], new["kind"])]
 
 
 def objects_to_apply(objects, deployment):

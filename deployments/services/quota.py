@@ -6,6 +6,7 @@ from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
 from specs.checker import Issue
+from specs.cpu import on_cpu
 from spend.budgets import team_month_to_date
 
 from ..models import Deployment
@@ -13,7 +14,9 @@ from ..state import COUNTED_STATUSES
 
 
 def spec_gpus_max(spec):
-    """The most GPUs a spec can hold at once: replicas (or shards) × GPUs per replica."""
+    """The most GPUs a spec can hold at once: replicas (or shards) × GPUs per replica; none on CPU nodes."""
+    if on_cpu(spec):
+        return 0
     gpus = (spec.get("compute") or {}).get("gpus_per_replica") or 1
     if spec.get("workload") == "batch":
         return gpus * ((spec.get("batch") or {}).get("parallelism") or 1)

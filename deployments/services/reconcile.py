@@ -113,6 +113,36 @@ def stuck_requeue():
     return requeued
 
 
+# The new object serves (or its run finished): the one it replaces may go. A failed push keeps the old one.
+SUPERSEDED_DONE = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.SUCCEEDED)
+
+
+def superseded_remove():
+    """Delete the objects of an earlier target once the new one is ready; returns how many went."""
+    removed = 0
+    waiting = (Deployment.objects.filter(status__in=SUPERSEDED_DONE, applied_revision__isnull=False)
+               .exclude(superseded=[]).select_related("team", "current_revision"))
+    for d in waiting:
+        if d.current_revision is None or d.current_revision.number != d.applied_revision:
+            continue  # a newer revision is on its way: wait for it
+        refs = [ref for ref in d.superseded if isinstance(ref, dict)]
+        objects = [{"apiVersion": r["apiVersion"], "kind": r["kind"],
+                    "metadata": {"name": r["name"], "namespace": d.namespace}} for r in refs]
+        try:
+            clusters.objects_delete(objects, propagation="Foreground")
+        except clusters.ClusterError as exc:
+            log.warning("removing the superseded objects of %s failed: %s", d, exc.message)
+            continue
+        # Compare-and-set: a push that recorded another superseded object meanwhile keeps it.
+        if Deployment.objects.filter(pk=d.pk, superseded=d.superseded).update(superseded=[]):
+            removed += len(objects)
+            what = ", ".join(clusters.object_describe(o) for o in objects)
+            event_record(deployment=d, kind=Event.Kind.PUSH, message=f"Removed {what}: revision "
+                         f"{d.applied_revision} ({d.get_target_display()}) is {d.get_status_display().lower()}",
+                         data={"removed": refs})
+    return removed
+
+
 ORPHAN_LOOKBACK = timedelta(days=1)
 
 
@@ -154,4 +184,5 @@ def orphans_remove(*, now=None):
 
 
 def reconcile():
-    return {"requeued": stuck_requeue(), "drifted": drift_detect(), "orphans": orphans_remove()}
+    return {"requeued": stuck_requeue(), "drifted": drift_detect(), "orphans": orphans_remove(),
+            "superseded": superseded_remove()}

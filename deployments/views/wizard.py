@@ -43,7 +43,8 @@ RECOMMENDABLE = {
     2: ("storage.tier", "storage.pvc_size_gi"),
     # One model per GPU is the premise of every GPU recommendation, whatever the answer so far.
     3: ("compute.gpu_class", "compute.gpus_per_replica", "compute.region", "models_per_gpu"),
-    4: ("scaling.target_utilization_percent", "scaling.min_replicas", "scaling.scale_to_zero_retention"),
+    4: ("scaling.target_utilization_percent", "scaling.min_replicas", "scaling.scale_to_zero_retention",
+        "scaling.target_concurrency"),
 }
 
 

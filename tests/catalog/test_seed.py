@@ -36,6 +36,17 @@ def test_price_history_prices_the_past_at_the_old_price():
     assert gpu_price_at("H100_NVLINK_80GB", in_2026) == Decimal("6.16")
 
 
+def test_nvlink_matches_the_table_in_catalog_facts():
+    # shared/reference/catalog-facts.md, column "NVLink": PCIe cards with NVLink bridges are "pairs".
+    table = {"H100_NVLINK_80GB": "yes", "H100_PCIE": "no", "A100_NVLINK_80GB": "yes", "A100_PCIE_80GB": "no",
+             "A100_NVLINK": "yes", "A100_PCIE_40GB": "no", "A40": "pairs", "RTX_A6000": "pairs",
+             "RTX_A5000": "pairs", "RTX_A4000": "no", "Tesla_V100_NVLINK": "yes", "Quadro_RTX_5000": "no",
+             "Quadro_RTX_4000": "no", "L40": "no", "L40S": "no", "H200": "yes"}
+    assert dict(GpuClass.objects.values_list("name", "nvlink")) == table
+    linked = {g.name: g.max_gpus_per_replica for g in GpuClass.objects.all()}
+    assert (linked["H200"], linked["RTX_A5000"], linked["L40S"]) == (8, 2, 1)
+
+
 def test_nvlink_and_infiniband_flags():
     h100 = GpuClass.objects.get(name="H100_NVLINK_80GB")
     a40 = GpuClass.objects.get(name="A40")

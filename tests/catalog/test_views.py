@@ -40,3 +40,17 @@ def test_login_is_throttled_after_repeated_failures(client, viewer, settings):
     assert locked.status_code == 429
     assert "Too many failed attempts" in locked.content.decode()
     cache.delete_many(["login-fail:user:vic-viewer", "login-fail:addr:127.0.0.1"])
+
+
+def test_catalog_page_says_what_the_five_seconds_are_and_shows_the_wizards_estimates(login, viewer):
+    # The wizard's own arithmetic (specs/recommend.py cold_start_seconds) for Llama 3 8B, Tensorizer, bf16.
+    from catalog.selectors import catalog_snapshot
+    from specs.recommend import cold_start_seconds
+
+    model = {"parameters_billions": 8, "precision": "bf16", "format": "tensorizer"}
+    low, high = cold_start_seconds({"model": model, "storage": {"tier": "accelerated-object"}}, catalog_snapshot())
+    page = login(viewer).get("/catalog/").content.decode()
+    note = page.split('id="tensorizer-note"')[1].split("</p>")[0]
+    assert "warm cache" in note and "10–30 s" in note
+    row = page.split('id="load-estimates"')[1].split("Llama 3 8B (16 GB)")[1].split("</tr>")[0]
+    assert f"{low}–{high} s" in row and high > 5  # a cold start is longer than the five seconds

@@ -96,8 +96,9 @@ def test_over_budget_is_over_quota(owner, team):
 
 
 def test_no_fitting_gpu_is_an_error_with_a_region_that_has_one(owner):
+    # 175B bf16 needs 422 GB; LGA1 holds at most 8 × 48 GB even over PCIe (70B would fit there, on 4 × A40).
     spec = online_spec(compute={"region": "LGA1"})
-    spec["model"]["parameters_billions"] = 70
+    spec["model"]["parameters_billions"] = 175
     result = deployment_preview(spec=spec, user=owner)
     assert [e["code"] for e in result["errors"]] == ["insufficient_gpu_memory"]
     assert result["manifests"] == [] and result["cost"] is None
@@ -172,3 +173,33 @@ def test_budget_check_counts_what_was_already_spent_this_month(owner, team):
     [error] = deployment_preview(spec=spec, user=owner)["errors"]
     assert error["code"] == "over_quota"
     assert "$1,000.00 of $2,000.00 after $1,000.00 spent this month" in error["message"]
+
+
+def test_a_cpu_deployment_previews_without_gpus_and_holds_no_gpu_quota(login, owner, team):
+    from deployments.services.quota import spec_gpus_max
+
+    spec = online_spec(compute={"accelerator": "cpu", "region": "LAS1"},
+                       scaling={"min_replicas": 1, "max_replicas": 4, "latency_tolerance": "relaxed"})
+    spec["model"] = {"uri": "s3://models/tiny/", "parameters_billions": 1, "format": "safetensors"}
+    team.gpu_quota = 0  # a team without GPUs may still run CPU nodes
+    team.save(update_fields=["gpu_quota"])
+    body = _post(login(owner), spec).json()
+    assert body["errors"] == [], body["errors"]
+    assert "nvidia.com/gpu" not in str(body["manifests"])
+    # 8 vCPU × $0.01 + 8 GiB × $0.005 = $0.12 per replica-hour; 1–4 replicas: $0.12–0.48, $87.60–350.40 a month.
+    cost = body["cost"]
+    assert (cost["per_hour_min"], cost["per_hour_max"], cost["per_month_min"], cost["per_month_max"]) == (
+        0.12, 0.48, 87.6, 350.4)
+    assert spec_gpus_max(body["spec"]) == 0
+
+
+def test_a_name_the_team_already_uses_is_refused_by_preview_until_that_deployment_is_deleted(login, owner, team):
+    existing = DeploymentFactory(team=team, name="llama-chat")
+    response = _post(login(owner), online_spec())
+    assert response.status_code == 400
+    assert [(e["code"], e["field"]) for e in response.json()["errors"]] == [("name_taken", "name")]
+    assert "nlp" in response.json()["errors"][0]["message"]
+    # Its own edit is not a clash, and a deleted deployment frees the name.
+    assert deployment_preview(spec=online_spec(), user=owner, exclude_deployment=existing)["errors"] == []
+    Deployment.objects.filter(pk=existing.pk).update(status="deleted")
+    assert _post(login(owner), online_spec()).status_code == 200

@@ -185,7 +185,7 @@ def test_reconcile_puts_back_an_object_deleted_or_changed_in_the_cluster(sandbox
     d = deployment_pushed(deployer, name="llama-chat")
     simulate(sandbox)
     status_sync()
-    assert reconcile() == {"requeued": 0, "drifted": 0, "orphans": 0}
+    assert reconcile() == {"requeued": 0, "drifted": 0, "orphans": 0, "superseded": 0}
 
     ksvc = cluster.object_get({"apiVersion": "serving.knative.dev/v1", "kind": "Service",
                                "metadata": {"name": "llama-chat", "namespace": "tenant-nlp"}})

@@ -8,8 +8,8 @@ from specs.vocabulary import Status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(30)]
 
-STEP1 = {"team": "nlp", "name": "llama-chat", "workload": "online", "runtime__image": "ghcr.io/acme/llm-server:1.4"}
-STEP2 = {"model__uri": "s3://models/llama-3-8b/model.tensors", "model__parameters_billions": "8",
+STEP1 = {"team": "nlp", "name": "llama-chat", "workload": "online"}
+STEP2 = {"runtime__kind": "custom", "runtime__image": "ghcr.io/acme/llm-server:1.4", "model__uri": "s3://models/llama-3-8b/model.tensors", "model__parameters_billions": "8",
          "model__precision": "bf16", "model__format": "tensorizer", "storage__tier": "",
          "storage__credentials_secret": "s3-creds"}
 STEP3 = {"compute__gpu_class": "", "compute__gpus_per_replica": "", "compute__region": "",
@@ -221,3 +221,94 @@ def test_outsider_cannot_edit(login, owner, outsider):
 
     deployment = DeploymentFactory(team=TeamFactory(slug="nlp"))
     assert login(outsider).get(f"/deployments/{deployment.pk}/edit/").status_code == 404
+
+
+# --- the container: runtime image, command, args and environment (issue 14) ---------------------------------------
+
+def test_the_model_step_asks_the_runtime_first_with_the_image_defaulted_per_runtime(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1)
+    page = client.get(step_url(draft, 2)).content.decode()
+    assert page.index('name="runtime__kind"') < page.index('name="runtime__image"') < page.index('name="model__uri"')
+    assert "vllm/vllm-openai:v0.11.0" in page and "data-runtime-images" in page
+    # Left empty, a vLLM deployment gets the pinned image in the YAML.
+    walk(client, draft, STEP1, {**STEP2, "runtime__kind": "vllm", "runtime__image": ""}, STEP3, STEP4, STEP5)
+    review = client.get(step_url(draft, 6)).content.decode()
+    assert "image: vllm/vllm-openai:v0.11.0" in review and "--tensor-parallel-size" in review
+
+
+CONTAINER = {"runtime__command": "python\n-m\nserver", "runtime__args": "--workers\n\n 4 ",
+             "runtime__env": "LOG_LEVEL=debug\nMODE = fast", "runtime__secret_env": "HF_TOKEN=hf-token/token"}
+
+
+def test_a_custom_container_is_edited_in_the_wizard_and_reaches_the_yaml(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, STEP2, STEP3, STEP4, {**STEP5, **CONTAINER})
+    draft.refresh_from_db()
+    runtime = draft.data["runtime"]
+    assert runtime["command"] == ["python", "-m", "server"] and runtime["args"] == ["--workers", "4"]
+    assert runtime["env"] == {"LOG_LEVEL": "debug", "MODE": "fast"}
+    assert runtime["secret_env"] == {"HF_TOKEN": "hf-token/token"}
+    review = client.get(step_url(draft, 6)).content.decode()
+    assert "- python" in review and "name: hf-token" in review and "- --workers" in review
+    # Going back shows them as written, one per line.
+    page = client.get(step_url(draft, 5)).content.decode()
+    assert "LOG_LEVEL=debug\nMODE=fast</textarea>" in page and "python\n-m\nserver</textarea>" in page
+
+
+@pytest.mark.parametrize("field, text, needle", [
+    ("runtime__env", "HF_TOKEN=hf_abcdefghijklmnopqrstu", "Kubernetes Secret"),
+    ("runtime__env", "DB_PASSWORD=hunter2", "Kubernetes Secret"),
+    ("runtime__args", "--api-key=sk-abcdefghijklmnopqrstuvwx", "Kubernetes Secret"),
+    ("runtime__env", "no equals sign here", "NAME=value"),
+])
+def test_a_literal_secret_or_a_bad_line_is_refused_and_never_stored(client_and_draft, field, text, needle):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, STEP2, STEP3, STEP4)
+    response = client.post(step_url(draft, 5), {**STEP5, field: text})
+    assert response.status_code == 200
+    error = response.content.decode().split(f'id="err-{field}"')[1].split("</div>")[0]
+    assert needle in error
+    draft.refresh_from_db()
+    assert draft.step == 5 and text.split("=")[-1] not in str(draft.data)
+
+
+def test_a_command_for_a_serving_runtime_is_refused_next_to_the_field(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, {**STEP2, "runtime__kind": "vllm"}, STEP3, STEP4)
+    response = client.post(step_url(draft, 5), {**STEP5, "runtime__command": "bash"})
+    error = response.content.decode().split('id="err-runtime__command"')[1].split("</div>")[0]
+    assert "runtime.kind: custom" in error
+
+
+def test_the_scaling_step_explains_the_target_concurrency_for_the_runtime(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, {**STEP2, "runtime__kind": "vllm"}, STEP3)
+    advice = client.get(step_url(draft, 4)).content.decode().split('id="advice"')[1]
+    item = advice.split('data-field="scaling.target_concurrency"')[1].split("</li>")[0]
+    assert "<code>32</code>" in item and "continuously" in item
+
+
+def test_the_classes_that_fit_count_the_kv_cache_of_the_stated_context(client_and_draft):
+    # Llama 3 8B (catalog family): 16 GB of weights + 4.3 GB of KV cache at 32k: the recommender's 27 GB, and
+    # one 24 GB RTX_A5000, which holds the weights alone, is no longer listed as a fit (a linked pair is).
+    client, draft = client_and_draft
+    step2 = {**STEP2, "runtime__kind": "vllm", "runtime__image": "", "model__family": "meta-llama/Meta-Llama-3-8B",
+             "serving__max_context_tokens": "32768"}
+    walk(client, draft, STEP1, step2)
+    advice = client.get(step_url(draft, 3)).content.decode().split('id="advice"')[1]
+    assert "needs about 27 GB" in advice
+    table = advice.split('id="gpu-alternatives"')[1].split("</table>")[0]
+    assert "1 × RTX_A5000" not in table and "2 × RTX_A5000" in table and "1 × L40" in table
+
+
+def test_a_taken_name_is_refused_at_the_first_step(client_and_draft, team):
+    from tests.factories import DeploymentFactory
+
+    DeploymentFactory(team=team, name="llama-chat")
+    client, draft = client_and_draft
+    response = client.post(step_url(draft, 1), STEP1)
+    assert response.status_code == 200
+    error = response.content.decode().split('id="err-name"')[1].split("</div>")[0]
+    assert "already has a deployment named" in error
+    walk(client, draft, {**STEP1, "name": "llama-chat-2"})

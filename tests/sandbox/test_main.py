@@ -62,8 +62,10 @@ def test_validation_without_the_crds_fails_and_says_where_to_put_them(tmp_path, 
 
     monkeypatch.setenv("CRDS_DIR", str(tmp_path))
     crdschema.load_schema.cache_clear()
+    crdschema.crd_version.cache_clear()
     try:
         with pytest.raises(crdschema.CrdsMissing, match="shared/crds folder next to this checkout"):
             crdschema.validate_object({"apiVersion": "serving.knative.dev/v1", "kind": "Service"})
     finally:
         crdschema.load_schema.cache_clear()
+        crdschema.crd_version.cache_clear()

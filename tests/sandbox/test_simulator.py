@@ -187,3 +187,32 @@ def test_warm_pods_report_since_when_traffic_stopped(sandbox, core, custom, team
     service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
     assert _pods(core, team_ns, "serving.knative.dev/service=warm") == []
     assert "gantry.io/idle-since" not in (service["status"].get("annotations") or {})
+
+
+def test_knative_revisions_follow_configuration_generations(sandbox, custom, team_ns):
+    apply(custom, knative_service("chat"), plural="services")
+    sandbox.simulator.tick()
+    apply(custom, knative_service("chat", gpu="2"), plural="services")
+    sandbox.simulator.tick()
+    revisions = custom.list_namespaced_custom_object(*KSVC, team_ns, "revisions")["items"]
+    assert [r["metadata"]["name"] for r in revisions] == ["chat-00001", "chat-00002"]
+    assert revisions[1]["metadata"]["labels"]["serving.knative.dev/configurationGeneration"] == "2"
+    route = custom.get_namespaced_custom_object(*KSVC, team_ns, "routes", "chat")
+    assert route["spec"]["traffic"] == [{"configurationName": "chat", "latestRevision": True, "percent": 100}]
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+    route = custom.get_namespaced_custom_object(*KSVC, team_ns, "routes", "chat")
+    assert route["status"]["traffic"] == [{"revisionName": "chat-00002", "latestRevision": True, "percent": 100}]
+
+
+def test_pod_gc_on_pod_success_deletes_finished_shards_only_once(sandbox, core, custom, team_ns):
+    workflow = _workflow("batch", team_ns)
+    workflow["spec"]["podGC"] = {"strategy": "OnPodSuccess"}
+    custom.create_namespaced_custom_object("argoproj.io", "v1alpha1", team_ns, "workflows", workflow)
+    for _ in range(4):
+        sandbox.simulator.tick()
+        sandbox.simulator.advance(40)
+    sandbox.simulator.tick()
+    done = custom.get_namespaced_custom_object("argoproj.io", "v1alpha1", team_ns, "workflows", "batch")
+    assert done["status"]["phase"] == "Succeeded" and done["status"]["progress"] == "2/2"
+    assert core.list_namespaced_pod(team_ns).items == []

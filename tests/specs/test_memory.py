@@ -7,7 +7,7 @@ head dim 8192 / 64 = 128. Bytes per token = 2 × layers × KV heads × head dim 
 
 import pytest
 
-from specs.memory import largest_context, memory_breakdown, memory_needed_gb
+from specs.memory import kv_dims_estimated, kv_per_token, largest_context, memory_breakdown, memory_needed_gb
 from tests.factories import online_spec
 
 LLAMA_3_8B = {"parameters_billions": 8, "precision": "bf16", "layers": 32, "kv_heads": 8, "head_dim": 128}
@@ -38,10 +38,55 @@ def test_sequences_multiply_the_kv_cache():
     assert memory_breakdown(_spec(LLAMA_3_8B, 8192, 16))["kv_cache_gb"] == pytest.approx(16 * one)
 
 
-def test_without_a_context_or_architecture_the_old_rule_holds():
+def test_without_a_context_the_old_rule_holds():
     assert memory_needed_gb(_spec(LLAMA_3_8B)) == pytest.approx(16 * 1.2 + 2)
     no_arch = {"parameters_billions": 8, "precision": "bf16"}
-    assert memory_needed_gb(_spec(no_arch, 32768)) == pytest.approx(16 * 1.2 + 2)
+    assert memory_needed_gb(_spec(no_arch)) == pytest.approx(16 * 1.2 + 2)
+    assert not memory_breakdown(_spec(no_arch))["kv_counted"]
+
+
+# The estimate without the architecture: layers × KV heads × head dim ≈ 15,100 × P^0.4, rounded up.
+# 8^0.4 = 2^1.2 = 2.297397; 15,100 × 2.297397 = 34,690.7 → 34,691 (Llama 3 8B really has 32 × 8 × 128 = 32,768).
+# 70^0.4 = 5.470654; 15,100 × 5.470654 = 82,606.9 → 82,607 (Llama 3 70B: 80 × 8 × 128 = 81,920).
+@pytest.mark.parametrize("params, dims, per_token, kv_8k, kv_32k", [
+    (8, 34691, 2 * 34691 * 2, 1_136_754_688, 4_547_018_752),      # 138,764 B/token: 1.14 GB at 8k, 4.55 GB at 32k
+    (70, 82607, 2 * 82607 * 2, 2_706_866_176, 10_827_464_704),    # 330,428 B/token: 2.71 GB at 8k, 10.83 GB at 32k
+    (1, 15100, 2 * 15100 * 2, 494_796_800, 1_979_187_200),        # 60,400 B/token
+])
+def test_kv_cache_estimated_from_the_parameter_count_by_hand(params, dims, per_token, kv_8k, kv_32k):
+    model = {"parameters_billions": params, "precision": "bf16"}
+    assert kv_dims_estimated(params) == dims
+    assert kv_per_token(model) == (per_token, True)
+    for context, kv_bytes in ((8192, kv_8k), (32768, kv_32k)):
+        memory = memory_breakdown(_spec(model, context))
+        assert memory["kv_counted"] and memory["kv_estimated"]
+        assert memory["kv_cache_gb"] == pytest.approx(kv_bytes / 1e9)
+    # The 8B case the issue names: (16 + 4.547 + 1.6 + 2) / 0.9 = 26.83 GB, more than a 24 GB card.
+    if params == 8:
+        assert memory_needed_gb(_spec(model, 32768)) == pytest.approx(26.830020836)
+
+
+def test_the_architecture_beats_the_estimate_and_fp32_doubles_it():
+    assert kv_per_token(LLAMA_3_8B) == (131072, False)
+    assert not memory_breakdown(_spec(LLAMA_3_8B, 8192))["kv_estimated"]
+    assert kv_per_token({"parameters_billions": 8, "precision": "fp32"}) == (2 * 34691 * 4, True)
+    assert kv_per_token({"precision": "bf16"}) == (None, False)  # no size, nothing to estimate from
+
+
+@pytest.mark.django_db
+def test_the_estimate_counts_no_seeded_family_short():
+    """The rule is fitted to the families of catalog migration 0004: never below them, at most 6 % above."""
+    from catalog.models import ModelFamily
+
+    sizes = {"meta-llama/Meta-Llama-3-8B": 8, "meta-llama/Meta-Llama-3-70B": 70, "mistralai/Mistral-7B-v0.1": 7}
+    for family in ModelFamily.objects.filter(name__in=sizes):
+        exact = family.layers * family.kv_heads * family.head_dim
+        assert exact <= kv_dims_estimated(sizes[family.name]) <= exact * 1.06, family.name
+
+
+def test_largest_context_by_the_estimate():
+    # 48 GB × 0.9 − 16 GB × 1.1 − 2 GB = 23.6 GB free; 23.6e9 / 138,764 B per token = 170,072 tokens.
+    assert largest_context(_spec({"parameters_billions": 8, "precision": "bf16"}), 48) == 170072
 
 
 def test_an_8b_model_at_32k_needs_more_than_a_24_gb_card_holds():

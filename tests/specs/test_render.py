@@ -59,7 +59,13 @@ def test_every_rendered_object_validates_strictly_against_upstream_crds(choice):
     objects = manifests_render(completed(**choice), revision=3)
     kinds = [o["kind"] for o in objects]
     expected = {"knative": "Service", "kserve": "InferenceService"}.get(choice.get("target"), "Workflow")
-    assert kinds == (["PersistentVolumeClaim", expected] if choice["tier"] == "nvme-pvc" else [expected])
+    if choice["tier"] == "nvme-pvc":
+        assert kinds == ["PersistentVolumeClaim", expected]
+    elif expected == "InferenceService":
+        # KServe's storage initializer reads the S3 credentials through the predictor's service account.
+        assert kinds == ["ServiceAccount", expected]
+    else:
+        assert kinds == [expected]
     for obj in objects:
         assert validate_object(obj) == [], obj["kind"]
         assert obj["metadata"]["namespace"] == "tenant-nlp"
@@ -310,3 +316,65 @@ def test_the_stated_context_reaches_the_servers_own_limit():
     spec["serving"] = {"max_context_tokens": 8192}
     args = _model_container(manifests_render(spec))[0]["args"]
     assert args[args.index("--max-total-tokens") + 1] == "8192"
+
+
+# --- CPU nodes (compute.accelerator: cpu) -------------------------------------------------------------------
+
+CPU_COMPUTE = {"accelerator": "cpu", "region": "LAS1", "cpu": 8, "memory_gi": 8}
+
+
+def cpu_spec(**choice):
+    """A 1B model on CPU nodes: no GPU class, no GPU count (what spec_complete gives for accelerator: cpu)."""
+    spec = completed(tier="object", name="tiny-cpu", **choice)
+    spec["compute"] = dict(CPU_COMPUTE)
+    spec["model"] = {"uri": "s3://models/tiny-1b/", "parameters_billions": 1.0, "precision": "bf16",
+                     "format": "safetensors"}
+    return spec
+
+
+def _objects_pods(objects):
+    return [_pod_spec(o) for o in objects if o["kind"] in ("Service", "InferenceService", "Workflow")]
+
+
+@pytest.mark.parametrize("choice", [dict(), dict(target="kserve"), dict(workload="batch"),
+                                    dict(runtime_kind="vllm")], ids=["knative", "kserve", "argo", "vllm"])
+def test_cpu_pods_request_no_gpu_and_go_to_cpu_nodes(choice):
+    from tests.kube_schema import pod_schema_problems
+
+    choice = dict(choice)
+    kind = choice.pop("runtime_kind", None)
+    spec = cpu_spec(**choice)
+    if kind:
+        spec["runtime"] = {**spec["runtime"], "kind": kind}
+    objects = manifests_render(spec, revision=1)
+    for obj in objects:
+        assert validate_object(obj) == [], obj["kind"]
+        assert pod_schema_problems(obj) == [], obj["kind"]  # the pods' template, against Kubernetes' schema
+    assert "nvidia.com/gpu" not in json.dumps(objects) and "gpu.nvidia.com/class" not in json.dumps(objects)
+    (pod,) = _objects_pods(objects)
+    terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [
+        # CoreWeave's CPU families with AVX2 (node-types.md, "CPU Availability"), and the region as for GPUs.
+        {"key": "node.coreweave.cloud/cpu", "operator": "In",
+         "values": ["amd-epyc-milan", "amd-epyc-rome", "intel-xeon-v4"]},
+        {"key": "topology.kubernetes.io/region", "operator": "In", "values": ["LAS1"]},
+    ]}]
+    container = _container(objects[-1])
+    assert container["resources"] == {"limits": {"cpu": "8", "memory": "8Gi"}, "requests": {"cpu": "8", "memory": "8Gi"}}
+    if kind == "vllm":
+        assert container["args"][container["args"].index("--tensor-parallel-size") + 1] == "1"
+
+
+def test_cpu_knative_service_golden():
+    """tests/specs/golden/knative-cpu.yaml, validated against the Knative CRD; UPDATE_GOLDEN=1 rewrites it."""
+    from tests.kube_schema import pod_schema_problems
+
+    objects = manifests_render(cpu_spec(), revision=1)
+    for obj in objects:
+        assert validate_object(obj) == [] and pod_schema_problems(obj) == [], obj["kind"]
+    rendered = yaml.safe_dump_all(objects, sort_keys=True)
+    path = GOLDEN / "knative-cpu.yaml"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.write_text(rendered)
+    assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review it"
+    assert rendered == path.read_text()

@@ -84,7 +84,7 @@ def test_the_openapi_document_describes_every_schema_field_with_its_help(client)
 
 
 def test_every_wizard_field_is_a_schema_field_with_its_label():
-    step_forms = [forms.BasicsForm, forms.ModelStorageForm, forms.ComputeForm, forms.ScalingForm, forms.BatchForm,
+    step_forms = [forms.BasicsForm, forms.ModelServingForm, forms.ComputeForm, forms.ScalingForm, forms.BatchForm,
                   forms.AccessForm]
     asked = set()
     for form_class in step_forms:
@@ -97,8 +97,8 @@ def test_every_wizard_field_is_a_schema_field_with_its_label():
                 assert offered <= set(declared.values), declared.path
     # The wizard asks for everything a person chooses; the rest is recommended or has a default.
     unasked = {f.path for f in FIELDS} - asked
-    assert unasked == {"runtime.args", "runtime.env", "runtime.secret_env", "runtime.timeout_seconds",
-                       "runtime.startup_timeout_seconds", "storage.pvc_size_gi", "compute.cpu", "compute.memory_gi"}
+    assert unasked == {"runtime.timeout_seconds", "runtime.startup_timeout_seconds", "storage.pvc_size_gi",
+                       "storage.endpoint", "compute.cpu", "compute.memory_gi"}
 
 
 def test_sections_required_by_the_schema_are_required_by_the_validator():

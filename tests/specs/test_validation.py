@@ -80,10 +80,66 @@ def test_insufficient_gpu_memory_says_how_many_gpus_would_do(team):
     assert "170 GB" in error.message and "40 GB" in error.message and "use 8 GPUs per replica" in error.message
 
 
-def test_multi_gpu_needs_nvlink(team):
-    spec = _with(online_spec(), "compute", {"gpu_class": "H100_PCIE", "gpus_per_replica": 2, "region": "LAS1"})
-    error = next(e for e in validate(spec).errors if e.code == "multi_gpu_needs_nvlink")
-    assert error.field == "compute.gpus_per_replica" and "NVLink" in error.message
+@pytest.mark.parametrize("gpu_class, gpus, warned, why", [
+    ("H100_PCIE", 2, True, "its GPUs have no NVLink"),
+    ("A40", 2, False, None),                          # one NVLink-bridged pair
+    ("A40", 4, True, "NVLink bridges link only pairs of A40"),
+    ("A100_NVLINK_80GB", 8, False, None),
+])
+def test_tensor_parallelism_over_pcie_is_allowed_with_a_warning(team, gpu_class, gpus, warned, why):
+    spec = _with(online_spec(), "compute", {"gpu_class": gpu_class, "gpus_per_replica": gpus, "region": "LAS1"})
+    result = validate(spec)
+    assert result.ok, result.errors
+    warnings = [w for w in result.warnings if w.code == "tensor_parallel_over_pcie"]
+    assert bool(warnings) is warned
+    if warned:
+        assert warnings[0].field == "compute.gpus_per_replica"
+        assert why in warnings[0].message and "PCIe" in warnings[0].message and "throughput" in warnings[0].message
+
+
+def test_insufficient_gpu_memory_with_an_estimated_kv_cache_says_how_to_make_it_exact(team):
+    # 8B at 32k without the architecture: about 27 GB (tests/specs/test_memory.py); one RTX_A5000 has 24.
+    spec = _with(online_spec(), "compute", {"gpu_class": "RTX_A5000", "gpus_per_replica": 1, "region": "LAS1"})
+    spec["serving"] = {"max_context_tokens": 32768}
+    error = next(e for e in validate(spec).errors if e.code == "insufficient_gpu_memory")
+    assert "27 GB" in error.message and "estimated" in error.message and "`model.family`" in error.message
+    assert "use 2 GPUs per replica" in error.message and "PCIe" not in error.message  # RTX_A5000 pairs
+    spec["compute"]["gpu_class"] = "RTX_A4000"  # 16 GB, no NVLink: 2 hold 32 GB, over PCIe
+    error = next(e for e in validate(spec).errors if e.code == "insufficient_gpu_memory")
+    assert "use 2 GPUs per replica (over PCIe: slower)" in error.message
+
+
+def _cpu(**compute):
+    spec = online_spec(model={"uri": "s3://models/tiny/", "parameters_billions": 1, "format": "safetensors"})
+    spec["compute"] = {"accelerator": "cpu", "region": "LAS1", **compute}
+    return spec
+
+
+def test_cpu_nodes_validate_without_gpu_fields(team):
+    result = validate(_cpu(cpu=8, memory_gi=8))
+    assert result.ok, result.errors
+    assert result.spec["compute"]["accelerator"] == "cpu"
+
+
+@pytest.mark.parametrize("field, value", [("gpu_class", "A40"), ("gpus_per_replica", 1)])
+def test_cpu_nodes_refuse_a_gpu_field_by_name(team, field, value):
+    errors = validate(_cpu(**{field: value})).errors
+    assert [(e.code, e.field) for e in errors] == [("accelerator_mismatch", f"compute.{field}")]
+    assert f"`compute.{field}` applies to GPU nodes" in errors[0].message
+
+
+def test_cpu_nodes_need_ram_for_the_model(team):
+    # 1B bf16: 2 × 1.2 + 2 = 4.4 GB; 4 GiB = 4.29 GB is short; 4.4 / 1.0737 = 4.1 → at least 5 GiB.
+    errors = validate(_cpu(memory_gi=4)).errors
+    assert [(e.code, e.field) for e in errors] == [("insufficient_memory", "compute.memory_gi")]
+    assert "4.4 GB of RAM" in errors[0].message and "at least 5 GiB" in errors[0].message
+    assert validate(_cpu(memory_gi=5)).ok
+
+
+def test_an_unknown_accelerator_is_refused(team):
+    errors = validate(_cpu() | {"compute": {"accelerator": "tpu"}}).errors
+    assert [(e.code, e.field) for e in errors] == [("invalid_value", "compute.accelerator")]
+    assert "gpu, cpu" in errors[0].message
 
 
 def test_unknown_team_for_a_user_who_is_not_a_member(team, outsider, owner, staff):

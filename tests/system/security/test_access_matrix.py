@@ -75,7 +75,7 @@ EXPECTED = {
     "fleet/": {"GET": (STAFF_PAGE, None)},
     "tokens/": {"GET": (SIGNED_IN, None), "POST": (rule(LOGIN, 201, 201, 201, 201, 201), {"name": "ci"})},
     "tokens/<int:token_id>/revoke/": {"GET": (POST_ONLY, None), "POST": (OWN_ONLY, {})},
-    "api/v1/deployments/preview/": {"POST": (API_DRY_RUN, online_spec())},
+    "api/v1/deployments/preview/": {"POST": (API_DRY_RUN, online_spec(name="preview-svc"))},
     "api/v1/deployments/$": {"GET": (API_SIGNED_IN, None), "POST": (API_CREATE, online_spec(name="new-svc"))},
     "api/v1/deployments/(?P<pk>[0-9]+)/$": {
         "GET": (API_READ, None), "PATCH": (API_CHANGE, {"scaling": {"max_replicas": 4}}),

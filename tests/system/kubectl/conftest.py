@@ -1,0 +1,88 @@
+"""The real kubectl against `python -m sandbox`: one sandbox process for the module, each kubectl
+call bounded (a hung watch or a retry loop must fail the test, not stall the suite)."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+KUBECTL_TIMEOUT = 20
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def kubectl_sandbox(tmp_path_factory):
+    """(url, kubeconfig path) of a running `python -m sandbox` with its simulator."""
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl is not installed: this suite needs the real client "
+                    "(Debian package kubernetes-client, or /usr/bin/kubectl)")
+    tmp = tmp_path_factory.mktemp("kubectl")
+    kubeconfig, port = tmp / "kubeconfig", _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--kubeconfig", str(kubeconfig),
+                             "--time-scale", "60", "--tick", "0.2"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if kubeconfig.exists() and urllib.request.urlopen(f"{url}/readyz", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"python -m sandbox did not become ready: {proc.communicate()[0]}")
+        time.sleep(0.1)
+    yield url, kubeconfig
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def kubectl(kubectl_sandbox, tmp_path_factory):
+    """kubectl("get", "pods", "-n", ns) -> CompletedProcess; check=True raises with kubectl's stderr."""
+    _, kubeconfig = kubectl_sandbox
+    cache = tmp_path_factory.mktemp("kube-cache")  # no discovery cache shared with another server
+
+    base = ["kubectl", "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache)]
+
+    def run(*args, check=True, stdin=None, timeout=KUBECTL_TIMEOUT):
+        command = [*base, *args]
+        result = subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stderr}{result.stdout}")
+        return result
+
+    run.base = base
+    return run
+
+
+def table_rows(output):
+    """kubectl's table output as a list of {COLUMN: value} (columns split on runs of 2+ spaces)."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    header = lines[0]
+    starts = [i for i, ch in enumerate(header) if ch != " " and (i == 0 or header[max(i - 2, 0):i] == "  ")]
+    names = re.split(r"\s{2,}", header.strip())
+    rows = []
+    for line in lines[1:]:
+        cells = [line[a:b].strip() for a, b in zip(starts, starts[1:] + [None])]
+        rows.append(dict(zip(names, cells)))
+    return rows
