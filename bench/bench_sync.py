@@ -2,7 +2,7 @@
 
 Rows are bulk-created; the sandbox gets one Knative Service (Ready, revision 1) and one Running pod per
 deployment, written straight into its store. The deployments are spread over NAMESPACES teams, so the
-API calls should follow the namespaces (2 per namespace) and the SQL queries stay flat.
+API calls should follow the namespaces (3 per namespace: pods, services, Knative revisions) and the SQL queries stay flat.
 """
 
 import os

@@ -1,12 +1,15 @@
-"""The price book: the one answer to "what did a GPU-hour of this class cost at time t".
+"""The price book: the one answer to "what did a GPU-hour of this class (or a vCPU-hour and a GB-hour on
+CPU nodes) cost at time t".
 
-Prices are history (catalog.services.gpu_price_set only adds rows), so usage before a change
-keeps the old price. Spend meters with a PriceBook; single look-ups use gpu_price_at.
+Prices are history (catalog.services.gpu_price_set only adds rows, CpuRate rows likewise), so usage
+before a change keeps the old price. Spend meters with a PriceBook; single look-ups use gpu_price_at
+and cpu_rate_at.
 """
 
 from bisect import bisect_right
 from collections import defaultdict
 from decimal import Decimal
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -41,6 +44,20 @@ class PriceBook:
 
     def split_points(self, gpu_class, start, end):
         return [at for at, _ in self.changes.get(gpu_class, ()) if start < at < end]
+
+    @cached_property
+    def cpu_changes(self):
+        """[(valid_from, per vCPU-hour, per GB-hour)]: read on first use, so GPU-only callers pay no query."""
+        return list(CpuRate.objects.order_by("valid_from")
+                    .values_list("valid_from", "price_per_vcpu_hour", "price_per_gb_hour"))
+
+    def cpu_rate_at(self, at):
+        """(per vCPU-hour, per GB-hour) in force at `at`; zeros before the first CPU rate."""
+        i = bisect_right(self.cpu_changes, at, key=lambda r: r[0])
+        return self.cpu_changes[i - 1][1:] if i else (ZERO, ZERO)
+
+    def cpu_split_points(self, start, end):
+        return [at for at, *_ in self.cpu_changes if start < at < end]
 
 
 def gpu_price_at(gpu_class_name, at):

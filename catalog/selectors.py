@@ -31,6 +31,11 @@ def model_families_list():
     return ModelFamily.objects.order_by("name")
 
 
+def cpu_rate_in_force():
+    """The CPU node rate (catalog.models.CpuRate) in force now, or None when staff have set none."""
+    return cpu_rate_at(timezone.now())
+
+
 def region_endpoints(region):
     """Storage tier -> the endpoint its pods read from; a tier without one is left out (the Secret's is used)."""
     found = {"object": region.object_endpoint, "accelerated-object": region.accelerated_endpoint}
@@ -50,6 +55,6 @@ def catalog_snapshot():
     }
     tiers = {t.slug: t.read_gbps for t in storage_tiers_list()}
     families = {f.name: Family(f.name, f.layers, f.kv_heads, f.head_dim) for f in ModelFamily.objects.all()}
-    rate = cpu_rate_at(timezone.now())
+    rate = cpu_rate_in_force()
     cpu = CpuPrice(rate.price_per_vcpu_hour, rate.price_per_gb_hour) if rate else None
     return Catalog(gpus, regions, tiers, families, cpu)

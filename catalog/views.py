@@ -5,8 +5,9 @@ from . import selectors
 
 
 @login_required
-def catalog_page(request, load_examples=()):
-    """`load_examples`: cold-start estimates per tier, computed by the caller (the estimate is specs' fact)."""
+def catalog_page(request, load_examples=(), cpu_guidance=None):
+    """`load_examples`: cold-start estimates per tier; `cpu_guidance`: when CPU nodes suffice and what a
+    replica costs there. Both computed by the caller (they are specs' facts)."""
     return render(
         request,
         "catalog/catalog.html",
@@ -16,5 +17,7 @@ def catalog_page(request, load_examples=()):
             "regions": selectors.regions_list(),
             "tiers": selectors.storage_tiers_list(),
             "load_examples": load_examples,
+            "cpu_rate": selectors.cpu_rate_in_force(),
+            "cpu_guidance": cpu_guidance,
         },
     )

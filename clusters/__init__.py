@@ -9,7 +9,6 @@ Every failure leaves as ClusterError(message, permanent). The names below are th
 from .client import ClusterError, NotFound, api_client
 from .labels import (
     DEPLOYMENT_LABEL,
-    IDLE_SINCE_ANNOTATION,
     MANAGED_SELECTOR,
     REVISION_ANNOTATION,
     TEAM_LABEL,
@@ -17,6 +16,8 @@ from .labels import (
 )
 from .objects import (
     ARGO,
+    ARGO_CRON,
+    CRON_WORKFLOW_LABEL,
     FIELD_MANAGER,
     KNATIVE,
     KSERVE,
@@ -38,7 +39,7 @@ from .status import object_status, status_read
 from .volumes import claim_to_apply, created_by_gantry, is_claim
 
 __all__ = [
-    "ARGO", "DEPLOYMENT_LABEL", "FIELD_MANAGER", "IDLE_SINCE_ANNOTATION", "KNATIVE", "KSERVE", "MANAGED_SELECTOR",
+    "ARGO", "ARGO_CRON", "CRON_WORKFLOW_LABEL", "DEPLOYMENT_LABEL", "FIELD_MANAGER", "KNATIVE", "KSERVE", "MANAGED_SELECTOR",
     "RESOURCES", "REVISION_ANNOTATION", "TARGET_KINDS", "TEAM_LABEL", "ClusterError", "NotFound", "Observation",
     "api_client", "cluster_ping", "events_list", "live_objects", "namespace_ensure", "namespace_for",
     "namespace_observe", "object_apply", "object_describe", "object_get", "object_status", "objects_apply",

@@ -10,8 +10,7 @@ MANAGED_SELECTOR = f"{MANAGED_BY_LABEL}={MANAGED_BY}"
 DEPLOYMENT_LABEL = "gantry.io/deployment"
 TEAM_LABEL = "gantry.io/team"
 REVISION_ANNOTATION = "gantry.io/revision"
-# Set by a traffic-metrics adapter (the sandbox simulates one) while pods are kept warm.
-IDLE_SINCE_ANNOTATION = "gantry.io/idle-since"
+RUN_LABEL = "gantry.io/run"  # the run number of a batch deployment's Workflow and its pods
 
 
 def namespace_for(team_slug):

@@ -28,10 +28,14 @@ RESOURCES = {
     ("serving.knative.dev/v1", "Service"): ("services", True),
     ("serving.kserve.io/v1beta1", "InferenceService"): ("inferenceservices", True),
     ("argoproj.io/v1alpha1", "Workflow"): ("workflows", True),
+    ("argoproj.io/v1alpha1", "CronWorkflow"): ("cronworkflows", True),
 }
 KNATIVE = ("serving.knative.dev/v1", "Service")
 KSERVE = ("serving.kserve.io/v1beta1", "InferenceService")
 ARGO = ("argoproj.io/v1alpha1", "Workflow")
+ARGO_CRON = ("argoproj.io/v1alpha1", "CronWorkflow")
+# The label Argo puts on each Workflow a CronWorkflow starts (workflow/common/common.go, Argo v3.6).
+CRON_WORKFLOW_LABEL = "workflows.argoproj.io/cron-workflow"
 # Target (deployments.models.Target) -> the kind that carries its status.
 TARGET_KINDS = {"knative": KNATIVE, "kserve": KSERVE, "argo": ARGO}
 

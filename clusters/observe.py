@@ -1,16 +1,18 @@
 """The observation half of sync: what the cluster says about Gantry's deployments, namespace by namespace.
 
-One pods list and one list per kind in use: the API calls grow with namespaces, never with
-deployments. Pure reading; deciding what it means for a deployment's status is deployments/state.py.
+One pods list, one list per kind in use and, with Knative or KServe in use, one list of Knative
+Revisions (their scale and Active condition: clusters/scale.py): the API calls grow with namespaces,
+never with deployments. Pure reading; deciding what it means for a deployment's status is deployments/state.py.
 """
 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from .client import NotFound
+from .client import ClusterError, NotFound
 from .labels import DEPLOYMENT_LABEL
 from .objects import TARGET_KINDS, objects_list, pods_list
+from .scale import scale_read
 from .status import status_read
 
 log = logging.getLogger(__name__)
@@ -23,10 +25,12 @@ class Observation:
     ready_pods: int = 0
     total_pods: int = 0
     gpus_in_use: int = 0
+    running_pods: int = 0  # scheduled and running: what holds CPU and RAM on CPU nodes (spend meters them)
     succeeded_pods: int = 0
     failed_pods: int = 0
     obj: dict | None = None  # the main object (Knative Service, InferenceService or Workflow), None: absent
     status: dict | None = None  # status_read(obj)
+    scale: dict | None = None  # scale_read(obj, revisions): what its Knative Revisions say; None: unknown
 
 
 def _pod_gpus(pod):
@@ -78,6 +82,7 @@ def _pod_count(out, pod):
         obs.total_pods += 1
         # Only a scheduled, running pod holds its GPUs (and costs money).
         obs.gpus_in_use += gpus
+        obs.running_pods += int(phase == "Running")
         obs.ready_pods += int(ready)
 
 
@@ -98,10 +103,30 @@ def namespace_observe(namespace, targets):
     for name, obs in pods.items():
         for target in targets:
             result[(target, name)] = replace(obs)
+    revisions = _revisions(namespace) if set(targets) & SERVED_BY_KNATIVE else {}
     for key, obj in observed.items():
         obs = result[key]
         obs.obj, obs.status = obj, status_read(obj)
+        if key[0] in SERVED_BY_KNATIVE:
+            obs.scale = scale_read(obj, revisions)
     return result
+
+
+SERVED_BY_KNATIVE = {"knative", "kserve"}  # targets whose pods belong to Knative Revisions (KServe: its predictor's)
+REVISION_KIND = ("serving.knative.dev/v1", "Revision")
+
+
+def _revisions(namespace):
+    """{name: Revision} of the namespace, one list. Not filtered by Gantry's label: KServe's predictor
+    Revisions carry the labels KServe chooses. Without them the warm state falls back to the pods."""
+    try:
+        return {rev["metadata"]["name"]: rev for rev in objects_list(*REVISION_KIND, namespace, label_selector=None)}
+    except ClusterError as exc:
+        if not exc.permanent:
+            raise
+        log.warning("cannot list Knative Revisions in %s (%s): the warm state falls back to the pods", namespace,
+                    exc.message)
+        return {}
 
 
 def live_objects(namespace, targets):

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from .labels import IDLE_SINCE_ANNOTATION, REVISION_ANNOTATION
+from .labels import REVISION_ANNOTATION
 from .objects import KNATIVE, KSERVE, object_get
 
 MAX_URL = 300  # deployments.Deployment.url's column
@@ -79,8 +79,8 @@ def status_read(obj):
         "min_scale": _min_scale(obj),
         "revision": _text(annotations.get(REVISION_ANNOTATION), 20) or None,
         "deleting": bool(metadata.get("deletionTimestamp")),
-        # Set by a traffic-metrics adapter (the sandbox simulates one) while pods are kept warm.
-        "idle_since": _text(_dict(status.get("annotations")).get(IDLE_SINCE_ANNOTATION), 40) or None,
+        # When the object last turned Ready (its Ready condition's lastTransitionTime): time to ready.
+        "ready_since": (_text(ready_cond.get("lastTransitionTime"), 40) or None) if ready else None,
     }
 
 

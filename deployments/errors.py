@@ -15,3 +15,11 @@ class DeploymentConflict(Exception):
 
 class IdempotencyKeyReused(Exception):
     """The Idempotency-Key was used in the last 24 hours for a request with another body."""
+
+
+class RolloutConflict(DeploymentConflict):
+    """A rollout step that cannot happen now (409), naming the field or state that prevents it."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field

@@ -268,6 +268,8 @@ class BatchForm(StepForm):
     batch__parallelism = spec_form_field("batch.parallelism")
     batch__timeout_minutes = spec_form_field("batch.timeout_minutes")
     batch__retries = spec_form_field("batch.retries")
+    batch__schedule = spec_form_field("batch.schedule", max_length=100)
+    batch__timezone = spec_form_field("batch.timezone", max_length=64)
 
 
 class AccessForm(StepForm):

@@ -23,6 +23,10 @@ class Deployment(models.Model):
     # Main objects of an earlier target or workload (the Knative Service after a switch to KServe): kept
     # serving until the new one is ready, then removed by reconcile. [{"apiVersion", "kind", "name"}]
     superseded = models.JSONField(default=list, blank=True)
+    # Batch: the run the status follows (its Workflow is <name>-run-<n>); None for runs before runs had numbers.
+    current_run = models.PositiveIntegerField(null=True, blank=True)
+    # Batch on a schedule: an Argo CronWorkflow makes the runs; each one Argo starts gets a Run row (sync).
+    scheduled = models.BooleanField(default=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -51,6 +55,14 @@ class Deployment(models.Model):
         null=True, blank=True, help_text="Traffic stopped; pods are kept warm until the retention ends"
     )
     drift_detected_at = models.DateTimeField(null=True, blank=True)
+
+    # Canary rollouts (deployments/services/rollouts.py). rollout_stable is None until the first canary;
+    # from then on Knative revisions are named after Gantry's (specs/traffic.py). While the current revision
+    # is rollout_candidate it gets canary_percent of the traffic: 1-99 a canary, 0 rolled back, 100 promoted.
+    rollout_stable = models.PositiveIntegerField(null=True, blank=True, help_text="Revision the rest of the traffic stays on")
+    rollout_stable_name = models.CharField(max_length=63, blank=True, help_text="Its Knative Revision's name")
+    rollout_candidate = models.PositiveIntegerField(null=True, blank=True, help_text="Revision the canary share goes to")
+    canary_percent = models.PositiveSmallIntegerField(default=0)
 
     # Batch runs.
     shards_total = models.PositiveIntegerField(default=0)
@@ -97,13 +109,48 @@ class Revision(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=200, blank=True)
+    # Time to ready: the push began applying this revision, and the deployment first ran it (sync).
+    pushed_at = models.DateTimeField(null=True, blank=True, help_text="The first push of this revision began")
+    ready_at = models.DateTimeField(null=True, blank=True, help_text="The deployment first ran this revision ready")
 
     class Meta:
         ordering = ["deployment", "-number"]
         constraints = [models.UniqueConstraint(fields=["deployment", "number"], name="unique_revision_number")]
 
+    @property
+    def ready_seconds(self):
+        """Seconds from push start to ready, None until both are known."""
+        if self.pushed_at is None or self.ready_at is None:
+            return None
+        return max(0.0, (self.ready_at - self.pushed_at).total_seconds())
+
     def __str__(self):
         return f"{self.deployment} r{self.number}"
+
+
+class Run(models.Model):
+    """One run of a batch deployment: its own Argo Workflow. The record stays after Argo's TTL removes it."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="runs")
+    number = models.PositiveIntegerField()
+    revision = models.PositiveIntegerField(help_text="The revision the run executes")
+    workflow_name = models.CharField(max_length=63)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    shards_total = models.PositiveIntegerField(default=0)
+    shards_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["deployment", "-number"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "number"], name="unique_run_number")]
+
+    def __str__(self):
+        return self.workflow_name
 
 
 class Draft(models.Model):

@@ -7,6 +7,8 @@ import yaml
 from django.utils import timezone
 
 from audit.models import Event
+from catalog.selectors import catalog_snapshot
+from specs.recommend import cold_start_seconds
 from specs.vocabulary import Target
 from spend import metering as spend
 from spend.ledger import batch_run_cost, scale_to_zero_ledger
@@ -64,7 +66,35 @@ def deployment_events(deployment, *, limit=50):
 
 
 def deployment_revisions(deployment):
-    return list(deployment.revisions.select_related("created_by").defer("manifests").order_by("-number"))
+    """Newest first; an online deployment's revisions carry `cold_start`, the estimate shown beside their
+    measured time to ready (Revision.ready_seconds)."""
+    revisions = list(deployment.revisions.select_related("created_by").defer("manifests").order_by("-number"))
+    if deployment.target != Target.ARGO and revisions:
+        revisions_cold_start(revisions, catalog=catalog_snapshot())
+    return revisions
+
+
+def revisions_cold_start(revisions, *, catalog):
+    """Set each revision's `cold_start` to (low, high) seconds from specs.recommend, None for a spec it cannot read."""
+    for rev in revisions:
+        try:
+            rev.cold_start = cold_start_seconds(rev.spec, catalog)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            rev.cold_start = None
+    return revisions
+
+
+def deployment_runs(deployment, *, limit=50, now=None):
+    """A batch deployment's runs, newest first, each with its duration (so far) in seconds."""
+    now = now or timezone.now()
+    runs = list(deployment.runs.select_related("created_by").order_by("-number")[:limit])
+    for run in runs:
+        end = run.finished_at or (now if run.started_at else None)
+        run.duration_seconds = (end - run.started_at).total_seconds() if run.started_at and end else None
+        # From the spend samples of the run's window: a run that never started cost nothing.
+        run.cost_usd = batch_run_cost(deployment=deployment, now=now, started_at=run.started_at,
+                                      finished_at=run.finished_at) if run.started_at else None
+    return runs
 
 
 def deployment_manifests_yaml(deployment):
@@ -89,11 +119,12 @@ def deployment_chart(deployment, range_key, *, now=None):
     start = now - span
     series = list(
         StatusSample.objects.filter(deployment=deployment, at__gte=start - spend.max_sample_gap(), at__lt=now)
-        .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use", "gpu_class")
+        .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use", "gpu_class",
+                                    "vcpus_in_use", "memory_gi_in_use")
     )
     edges = [start + bucket * i for i in range(int(span / bucket) + 1)]
     ready, total = _pods_by_bucket(series, edges)
-    samples = [(s[0], s[1], s[4], s[5]) for s in series]
+    samples = [(s[0], s[1], *s[4:]) for s in series]
     runs = spend.runs_from_samples(samples, until=now)
     prices = spend.series_prices(deployment, samples)
     cost = [

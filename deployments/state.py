@@ -85,11 +85,32 @@ def _current_generation(obs, deployment):
     return observed is None or generation is None or observed >= generation
 
 
+def _at_zero(scale):
+    """Knative says its routed revisions are inactive with no pods wanted or ready (clusters/scale.py)."""
+    return bool(scale) and scale["active"] is False and scale["actual"] == 0 and scale["desired"] == 0
+
+
+def _idle_since(obs):
+    """When the traffic stopped, from the revisions' Active condition (None: active, or not known).
+
+    Knative marks a revision inactive (Active=False, NoTraffic) once its stable window has seen no
+    request, and keeps the last pod for the retention period from then; so traffic stopped one
+    stable window before the condition's lastTransitionTime.
+    """
+    scale = obs.scale
+    if not scale or scale["active"] is not False or not scale["since"] or scale["actual"] == 0:
+        return None
+    inactive_since = parse_datetime(scale["since"])
+    if inactive_since is None:
+        return None
+    return inactive_since - timedelta(seconds=settings.KNATIVE_STABLE_WINDOW_SECONDS)
+
+
 def _online_status(d, obs):
     """(status, message) for a Knative Service or InferenceService."""
     st = obs.status
     if st["ready"] is True and _current_generation(obs, d):
-        if obs.total_pods == 0 and st["min_scale"] in (0, None):
+        if (obs.total_pods == 0 and st["min_scale"] in (0, None)) or _at_zero(obs.scale):
             return S.SCALED_TO_ZERO, ""
         return S.RUNNING, ""
     if st["ready"] is False and _current_generation(obs, d) and d.status == S.APPLYING:
@@ -127,7 +148,7 @@ def status_from_observation(d, obs, now, *, current_revision):
             return S.FAILED, "The workflow disappeared from the cluster before it finished; deploy it again."
         return d.status, d.status_message  # not there (yet, or drifted): reconcile's business
     d.url = obs.status["url"] or d.url
-    d.idle_since = parse_datetime(obs.status.get("idle_since") or "") if obs.total_pods else None
+    d.idle_since = _idle_since(obs) if obs.total_pods else None
     if d.target == Target.ARGO:
         if obs.status["progress"]:
             d.shards_done, d.shards_total = obs.status["progress"]
@@ -135,7 +156,8 @@ def status_from_observation(d, obs, now, *, current_revision):
             d.shards_done = obs.succeeded_pods
         d.run_started_at = parse_datetime(obs.status["started_at"] or "") or d.run_started_at
         d.run_finished_at = parse_datetime(obs.status["finished_at"] or "") or d.run_finished_at
-        new, message = _batch_status(d, obs)
+        # On a schedule the CronWorkflow is what runs; its latest Workflow only gives the shards and times.
+        new, message = (S.RUNNING, "Runs on its schedule") if d.scheduled else _batch_status(d, obs)
     else:
         new, message = _online_status(d, obs)
     if d.applied_revision != current_revision and new in (S.RUNNING, S.SCALED_TO_ZERO):
@@ -155,7 +177,8 @@ def scale_to_zero_state(d, *, retention_seconds, min_replicas, now):
 
     Knative decides to scale to zero after a stable window without requests, then keeps the last
     pod for the retention period (scale-to-zero-pod-retention-period); `idle_since` is when the
-    traffic stopped.
+    traffic stopped, read from the Revisions' Active condition (`_idle_since`), so the warm time left
+    is the retention counted from when Knative marked the revision inactive.
     """
     if d.target == Target.ARGO or d.status not in (S.RUNNING, S.SCALED_TO_ZERO):
         return "", None

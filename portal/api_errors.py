@@ -55,7 +55,8 @@ def _lifecycle_response(exc):
     if isinstance(exc, SpecInvalid):
         return Response({"errors": list(exc.errors)}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DeploymentConflict):
-        return Response({"errors": [error("conflict", None, str(exc))]}, status=status.HTTP_409_CONFLICT)
+        return Response({"errors": [error("conflict", getattr(exc, "field", None), str(exc))]},
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IdempotencyKeyReused):
         return Response({"errors": [error("idempotency_key_reused", "Idempotency-Key", str(exc))]},
                         status=status.HTTP_422_UNPROCESSABLE_ENTITY)

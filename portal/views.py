@@ -3,7 +3,9 @@ from django.http import JsonResponse
 
 from catalog.selectors import catalog_snapshot
 from catalog.views import catalog_page as catalog_page_render
-from specs.memory import weights_gb
+from specs.cost import cpu_replica_rate
+from specs.cpu import CPU_MAX_WEIGHTS_GB, DEFAULT_VCPUS, MIN_MEMORY_GI
+from specs.memory import BYTES_PER_PARAMETER, weights_gb
 from specs.recommend import cold_start_seconds
 
 from . import health
@@ -27,4 +29,13 @@ def catalog_page(request):
         examples.append({"label": label, "size_gb": round(weights_gb(params, "bf16")), "tiers": [
             (tier, *cold_start_seconds({"model": model, "storage": {"tier": tier}}, catalog))
             for tier in catalog.tiers]})
-    return catalog_page_render(request, load_examples=examples)
+    return catalog_page_render(request, load_examples=examples, cpu_guidance=cpu_guidance(catalog))
+
+
+def cpu_guidance(catalog):
+    """specs/cpu.py's threshold in words (the largest model per precision) and a typical replica's rate."""
+    fits = [(precision, f"{CPU_MAX_WEIGHTS_GB / BYTES_PER_PARAMETER[precision]:g}B")
+            for precision in ("bf16", "int8", "int4")]
+    rate, basis = cpu_replica_rate(DEFAULT_VCPUS, MIN_MEMORY_GI, catalog=catalog)
+    return {"max_weights_gb": f"{CPU_MAX_WEIGHTS_GB:g}", "fits": fits, "replica_usd": f"{rate:.2f}",
+            "replica_basis": basis}

@@ -6,10 +6,12 @@ kmeta.ChildName(configuration, fmt.Sprintf("-%05d", generation)) unless the temp
 
 import copy
 import hashlib
+from datetime import datetime, timedelta, timezone
 
 from .errors import ApiError
 from .resources import resource_type
 from .sim_pods import owner_reference
+from .store import now_iso
 
 CONFIGURATIONS = resource_type("serving.knative.dev/v1/configurations")
 REVISIONS = resource_type("serving.knative.dev/v1/revisions")
@@ -86,8 +88,56 @@ def _conditions(types_, ready, reason):
     return conditions
 
 
-def children_status_write(store, service, revision, *, ready, desired, actual, url):
-    """Status of the Revisions, the Configuration and the Route; returns the Route's status traffic."""
+def _active_condition(rev, *, inactive_at, actual, ever_ready):
+    """The Revision's Active condition, as Knative copies it from the PodAutoscaler (knative/serving v1.23
+    pkg/apis/serving/v1/revision_lifecycle.go PropagateAutoscalerStatus; kpa.go computeActiveCondition):
+    False "NoTraffic" once the autoscaler wants no pod, True with ready pods, Unknown while activating.
+
+    `inactive_at` is the simulated instant the revision went inactive, given as wall-clock time: it moves
+    only when tests jump the simulated clock. Otherwise lastTransitionTime changes only with the status.
+    """
+    old = next((c for c in (rev.get("status") or {}).get("conditions") or [] if c.get("type") == "Active"), None)
+    if inactive_at is not None:
+        cond = {"type": "Active", "status": "False", "reason": "NoTraffic",
+                "message": "The target is not receiving traffic.",
+                "lastTransitionTime": inactive_at.isoformat(timespec="seconds").replace("+00:00", "Z")}
+        if old and old.get("status") == "False" and abs(_parsed(old.get("lastTransitionTime")) - inactive_at) \
+                < timedelta(seconds=1.5):
+            cond["lastTransitionTime"] = old["lastTransitionTime"]  # the same instant, give or take rounding
+        return cond
+    if actual:
+        cond = {"type": "Active", "status": "True", "lastTransitionTime": now_iso()}
+    else:
+        cond = {"type": "Active", "status": "Unknown", "reason": "Queued" if ever_ready else "Deploying",
+                "message": "Requests to the target are being buffered as resources are provisioned.",
+                "lastTransitionTime": now_iso()}
+    if old and old.get("status") == cond["status"] and old.get("lastTransitionTime"):
+        cond["lastTransitionTime"] = old["lastTransitionTime"]
+    return cond
+
+
+def _parsed(text):
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=timezone.utc)
+
+
+def _unrouted_since(rev):
+    """An older revision lost its traffic and went to zero: inactive since then (kept from its last status)."""
+    old = next((c for c in (rev.get("status") or {}).get("conditions") or [] if c.get("type") == "Active"), None)
+    if old and old.get("status") == "False" and old.get("lastTransitionTime"):
+        return _parsed(old["lastTransitionTime"])
+    return datetime.now(timezone.utc)
+
+
+def children_status_write(store, service, revision, *, ready, desired, actual, url, inactive_at=None,
+                          ever_ready=True):
+    """Status of the Revisions, the Configuration and the Route; returns the Route's status traffic.
+
+    `desired` is the autoscaler's wish (0 while the retention period keeps the last pod), `actual` the
+    ready pods, `inactive_at` (datetime or None) when the autoscaler marked the latest revision inactive.
+    """
     meta = service["metadata"]
     namespace = meta["namespace"]
     for rev in store.objects(REVISIONS, namespace, [("serving.knative.dev/configuration", "in", {meta["name"]})]):
@@ -95,8 +145,8 @@ def children_status_write(store, service, revision, *, ready, desired, actual, u
         was_ready = any(c.get("type") == "Ready" and c.get("status") == "True"
                         for c in (rev.get("status") or {}).get("conditions") or [])
         conditions = _conditions(("ContainerHealthy", "ResourcesAvailable", "Ready"), ready or was_ready, "Deploying")
-        conditions.append({"type": "Active", "status": "True" if latest and actual else "False",
-                           **({} if latest and actual else {"reason": "NoTraffic" if not latest else "Unreachable"})})
+        conditions.append(_active_condition(rev, inactive_at=inactive_at if latest else _unrouted_since(rev),
+                                            actual=actual if latest else 0, ever_ready=ever_ready))
         _status(store, REVISIONS, rev, {"observedGeneration": 1, "conditions": conditions,
                                         "actualReplicas": actual if latest else 0,
                                         "desiredReplicas": desired if latest else 0})

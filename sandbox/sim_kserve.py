@@ -10,7 +10,7 @@ import copy
 from .errors import ApiError
 from .resources import resource_type
 from .sim_pods import owner_reference
-from .sim_serving import IDLE_SINCE_ANNOTATION, STARTUP_ANNOTATION, TRAFFIC_ANNOTATION, ServingShape
+from .sim_serving import STARTUP_ANNOTATION, TRAFFIC_ANNOTATION, ServingShape
 from .store import now_iso
 
 KSVC = resource_type("services.serving.knative.dev")
@@ -81,9 +81,6 @@ def isvc_status_write(store, rt, isvc):
                   "latestReadyRevision": k_status.get("latestReadyRevisionName"),
                   "latestRolledoutRevision": k_status.get("latestReadyRevisionName"),
                   "traffic": k_status.get("traffic"), "url": k_status.get("url")}.items() if v}}}
-    idle = (k_status.get("annotations") or {}).get(IDLE_SINCE_ANNOTATION)
-    if idle:
-        status["annotations"] = {IDLE_SINCE_ANNOTATION: idle}
     if ready:
         status["url"] = f"http://{meta['name']}.{meta['namespace']}.example.com"
         status["address"] = {"url": f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local"}

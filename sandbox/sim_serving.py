@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 from .errors import ApiError
 from .sim_knative import children_status_write, revision_ensure
-from .sim_pods import PODS, duration_seconds, event_emit, pod_create, pod_delete, pod_set_phase
+from .sim_pods import PODS, duration_seconds, event_emit, pod_set_phase
+from .sim_traffic import revision_pods_reconcile
 from .store import now_iso
 
 TRAFFIC_ANNOTATION = "sandbox.gantry.io/traffic"
@@ -18,7 +19,6 @@ PERIOD = 600.0  # one wave or burst cycle, simulated seconds
 DEFAULT_STARTUP = 15.0
 DEFAULT_WINDOW = 60.0  # Knative stable window: how long idle traffic is observed before scaling down
 KNATIVE_PREFIX = "autoscaling.knative.dev/"
-IDLE_SINCE_ANNOTATION = "gantry.io/idle-since"
 
 
 def traffic_demand(pattern, t, max_scale):
@@ -108,6 +108,7 @@ class ServingState:
         self.pod_started = {}  # pod name -> simulated creation time
         self.scale = None
         self.ever_ready = False
+        self.inactive_since = None  # simulated second the autoscaler marked the revision inactive
 
 
 def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_scale=1.0):
@@ -120,25 +121,22 @@ def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_sc
     demand = traffic_demand(pattern, now - state.created, shape.max_scale)
     if demand > 0:
         state.last_busy = now
-    desired = min(max(demand, shape.min_scale), shape.max_scale)
-    if desired == 0 and now - state.last_busy < shape.window + shape.retention:
-        desired = 1  # idle, but the stable window and retention period keep one pod warm
+    # The autoscaler's wish (the PodAutoscaler's desiredScale): zero only once a whole stable window
+    # saw no request. The last pod then stays for the retention period (knative/serving v1.23
+    # pkg/reconciler/autoscaling/kpa/scaler.go, handleScaleToZero).
+    want = min(max(demand, shape.min_scale), shape.max_scale)
+    if want == 0 and now - state.last_busy < shape.window:
+        want = 1
+    if want:
+        state.inactive_since = None
+    elif state.inactive_since is None:
+        state.inactive_since = state.last_busy + shape.window
+    desired = want
+    if desired == 0 and now - state.inactive_since < shape.retention:
+        desired = 1  # idle, but the retention period keeps one pod warm
 
-    # Pods of an older revision go; new ones come from the latest template.
-    current = [p for p in pods if p["metadata"]["labels"].get("serving.knative.dev/revision", shape.revision)
-               == shape.revision]
-    for pod in pods:
-        if pod not in current:
-            pod_delete(store, pod)
-    for pod in sorted(current, key=lambda p: p["metadata"]["creationTimestamp"])[desired:]:
-        pod_delete(store, pod)
-        state.pod_started.pop(pod["metadata"]["name"], None)
-    current = current[:desired]
-    for _ in range(desired - len(current)):
-        prefix = f"{shape.revision}-deployment" if shape.knative else f"{meta['name']}-predictor"
-        pod = pod_create(store, obj, name_prefix=prefix, labels=shape.pod_labels, containers=shape.containers)
-        state.pod_started[pod["metadata"]["name"]] = now
-        current.append(pod)
+    # Pods of a revision without traffic go; the latest revision's come from the template (sim_traffic.py).
+    current = revision_pods_reconcile(store, obj, shape, pods, desired, state, now)
     ready = 0
     for pod in current:
         started = state.pod_started.setdefault(pod["metadata"]["name"], now)
@@ -152,14 +150,16 @@ def serving_reconcile(store, rt, obj, state, now, pattern_override=None, time_sc
         reason = "ScaledToZero" if desired == 0 else "Scaled"
         event_emit(store, obj, reason=reason, message=f"Scaled to {desired}", component="autoscaler")
     state.scale = desired
-    # Only pods kept by the retention window are "warm"; min-scale pods are simply provisioned.
-    idle_for = now - state.last_busy if demand == 0 and desired > 0 and shape.min_scale == 0 else None
     running, ready = ready, ready > 0 or (desired == 0 and state.ever_ready)
     traffic = None
     if knative:
-        traffic = children_status_write(store, obj, shape.revision, ready=ready, desired=desired,
-                                        actual=running, url=shape.url)
-    _status_write(store, rt, obj, shape, ready=ready, idle_for=idle_for, time_scale=time_scale, traffic=traffic)
+        inactive_at = None
+        if state.inactive_since is not None:  # as wall-clock time, like every timestamp the API serves
+            inactive_for = (now - state.inactive_since) / (time_scale or 1.0)
+            inactive_at = datetime.now(timezone.utc) - timedelta(seconds=inactive_for)
+        traffic = children_status_write(store, obj, shape.revision, ready=ready, desired=want, actual=running,
+                                        url=shape.url, inactive_at=inactive_at, ever_ready=state.ever_ready)
+    _status_write(store, rt, obj, shape, ready=ready, traffic=traffic)
 
 
 def _condition(previous, type_, ready, reason=""):
@@ -172,7 +172,7 @@ def _condition(previous, type_, ready, reason=""):
     return cond
 
 
-def _status_write(store, rt, obj, shape, *, ready, idle_for=None, time_scale=1.0, traffic=None):
+def _status_write(store, rt, obj, shape, *, ready, traffic=None):
     previous = (obj.get("status") or {}).get("conditions") or []
     meta = obj["metadata"]
     if shape.knative:
@@ -189,10 +189,6 @@ def _status_write(store, rt, obj, shape, *, ready, idle_for=None, time_scale=1.0
                                   "states": {"activeModelState": "Loaded" if ready else "Pending",
                                              "targetModelState": "Loaded"}}}
     status["conditions"] = [_condition(previous, t, ready) for t in types]
-    if idle_for is not None:
-        # What a traffic-metrics adapter would report: when requests stopped (wall-clock time).
-        since = datetime.now(timezone.utc) - timedelta(seconds=idle_for / (time_scale or 1.0))
-        status["annotations"] = {IDLE_SINCE_ANNOTATION: since.isoformat(timespec="seconds")}
     if ready:
         status["url"] = shape.url
         status["address"] = {"url": f"http://{meta['name']}.{meta['namespace']}.svc.cluster.local"}

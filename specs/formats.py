@@ -18,6 +18,9 @@ DURATION_RE = re.compile(r"^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$")
 HEALTH_PATH_RE = re.compile(r"/[!-~]{0,199}")  # printable ASCII, no spaces
 # An S3 endpoint: scheme, host and optional port, no path (clients add the bucket themselves).
 ENDPOINT_RE = re.compile(r"^https?://[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(:[0-9]{1,5})?/?$")
+# Argo's CronWorkflow schedule pattern (argoproj.io_cronworkflows.yaml, spec.schedules items, Argo v3.6+).
+CRON_RE = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|@every\s+([0-9]+(ns|us|µs|ms|s|m|h))+"
+                     r"|([A-Za-z0-9*,/?-]+\s+){4}[A-Za-z0-9*,/?-]+)$")
 URI_RE = re.compile(r"^(s3://[a-z0-9][a-z0-9.\-]{1,62}/\S*|pvc://[a-z0-9]([-a-z0-9]*[a-z0-9])?/\S*)$")
 
 

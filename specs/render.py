@@ -7,6 +7,7 @@ Annotation and Argo parameter values are strings, as the API server wants.
 
 from clusters.labels import (
     DEPLOYMENT_LABEL,
+    RUN_LABEL,
     MANAGED_BY,
     MANAGED_BY_LABEL,
     REVISION_ANNOTATION,
@@ -27,12 +28,16 @@ from .runtimes import (
     s3_endpoint,
     streams_from_s3,
 )
+from .traffic import rollout_apply
 
 AUTOSCALER_CLASS = "kpa.autoscaling.knative.dev"
 
 
-def manifests_render(spec, *, revision=None):
-    """The objects for one completed spec: an optional PVC, then the Service, InferenceService or Workflow."""
+def manifests_render(spec, *, revision=None, rollout=None):
+    """The objects for one completed spec: an optional PVC, then the Service, InferenceService or Workflow.
+
+    `rollout` (specs/traffic.py): the canary state of an online revision; None renders no traffic block.
+    """
     objects = []
     if (spec.get("storage") or {}).get("tier") == "nvme-pvc":
         objects.append(pvc_render(spec, revision=revision))
@@ -42,9 +47,10 @@ def manifests_render(spec, *, revision=None):
         account = storage_account_render(spec, revision=revision)
         if account:
             objects.append(account)
-        objects.append(inference_service_render(spec, revision=revision, service_account=bool(account)))
+        objects.append(inference_service_render(spec, revision=revision, service_account=bool(account),
+                                                rollout=rollout))
     else:
-        objects.append(knative_service_render(spec, revision=revision))
+        objects.append(knative_service_render(spec, revision=revision, rollout=rollout))
     return objects
 
 
@@ -186,7 +192,7 @@ def _container_concurrency(spec):
     return batching.get("max_batch_size", 0)
 
 
-def knative_service_render(spec, *, revision=None):
+def knative_service_render(spec, *, revision=None, rollout=None):
     visibility = {}
     if spec["access"]["visibility"] == "cluster-local":
         visibility["networking.knative.dev/visibility"] = "cluster-local"
@@ -200,7 +206,7 @@ def knative_service_render(spec, *, revision=None):
     }
     if volumes:
         pod_spec["volumes"] = volumes
-    return {
+    return rollout_apply({
         "apiVersion": "serving.knative.dev/v1",
         "kind": "Service",
         "metadata": _metadata(spec, spec["name"], revision, visibility),
@@ -208,7 +214,7 @@ def knative_service_render(spec, *, revision=None):
             "metadata": {"annotations": _autoscaling_annotations(spec), "labels": gantry_labels(spec)},
             "spec": pod_spec,
         }},
-    }
+    }, rollout, revision=revision)
 
 
 def storage_account_name(spec):
@@ -240,7 +246,7 @@ def storage_account_render(spec, *, revision=None):
     return account
 
 
-def inference_service_render(spec, *, revision=None, service_account=False):
+def inference_service_render(spec, *, revision=None, service_account=False, rollout=None):
     scaling = spec["scaling"]
     visibility = {}
     if spec["access"]["visibility"] == "cluster-local":
@@ -271,12 +277,12 @@ def inference_service_render(spec, *, revision=None, service_account=False):
     batching = spec.get("batching")
     if batching:
         predictor["batcher"] = {"maxBatchSize": batching["max_batch_size"], "maxLatency": batching["max_latency_ms"]}
-    return {
+    return rollout_apply({
         "apiVersion": "serving.kserve.io/v1beta1",
         "kind": "InferenceService",
         "metadata": metadata,
         "spec": {"predictor": predictor},
-    }
+    }, rollout, revision=revision)
 
 
 def workflow_render(spec, *, revision=None):
@@ -325,11 +331,39 @@ def workflow_render(spec, *, revision=None):
     }
     if volumes:
         workflow_spec["volumes"] = volumes
+    if batch.get("schedule"):
+        return cron_workflow_render(spec, workflow_spec, revision=revision)
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Workflow",
         "metadata": _metadata(spec, spec["name"], revision),
         "spec": workflow_spec,
+    }
+
+
+def cron_workflow_render(spec, workflow_spec, *, revision=None):
+    """A scheduled batch run: Argo creates one Workflow per tick (<name>-<time>), labelled like ours.
+
+    Fields from Argo v3.6+ (argoproj.io_cronworkflows.yaml; docs "Cron Workflows"): `schedules` (a list),
+    `timezone`, `concurrencyPolicy: Forbid` (a tick while a run is still going is skipped: two runs would
+    write the same outputs), history limits for finished runs, and `workflowMetadata` on each child.
+    """
+    batch = spec["batch"]
+    cron = {
+        "concurrencyPolicy": "Forbid",
+        "failedJobsHistoryLimit": 5,
+        "schedules": [batch["schedule"].strip()],
+        "successfulJobsHistoryLimit": 5,
+        "workflowMetadata": {"labels": gantry_labels(spec)},
+        "workflowSpec": workflow_spec,
+    }
+    if batch.get("timezone"):
+        cron["timezone"] = batch["timezone"]
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "CronWorkflow",
+        "metadata": _metadata(spec, spec["name"], revision),
+        "spec": cron,
     }
 
 
@@ -348,4 +382,25 @@ def pvc_render(spec, *, revision=None):
             "resources": {"requests": {"storage": f"{spec['storage']['pvc_size_gi']}Gi"}},
             "storageClassName": f"{'shared' if shared else 'block'}-nvme-{region}",
         },
+    }
+
+
+def run_workflow_name(name, run):
+    return f"{name}-run-{run}"
+
+
+def workflow_for_run(workflow, run):
+    """The Workflow of one run of a batch deployment: its own name and a run label on it and its pods.
+
+    Each run is a new Workflow, so a second run starts fresh (applying the same name again would only
+    return the first run's result) and Argo's ttlStrategy removes old runs on its own.
+    """
+    labels = {RUN_LABEL: str(run)}
+    meta = workflow["metadata"]
+    spec = workflow["spec"]
+    pod_meta = spec.get("podMetadata") or {}
+    return {
+        **workflow,
+        "metadata": {**meta, "name": run_workflow_name(meta["name"], run), "labels": {**meta.get("labels", {}), **labels}},
+        "spec": {**spec, "podMetadata": {**pod_meta, "labels": {**pod_meta.get("labels", {}), **labels}}},
     }

@@ -165,6 +165,11 @@ FIELDS = (
           maximum=7 * 24 * 60, workload="batch"),
     Field("batch.retries", INT, "Retries per shard", "How often a failed shard is tried again", minimum=0,
           maximum=10, workload="batch"),
+    Field("batch.schedule", STR, "Schedule (cron)", "Run on a schedule instead of once: five cron fields "
+          "(e.g. `0 3 * * *`, 03:00 every day) or @daily/@hourly; rendered as an Argo CronWorkflow",
+          workload="batch"),
+    Field("batch.timezone", STR, "Schedule time zone", "An IANA time zone for the schedule, e.g. Europe/Berlin "
+          "(default: the cluster's, usually UTC)", workload="batch"),
     Field("serving.max_context_tokens", INT, "Longest context (tokens)", "Prompt plus answer the server must "
           "hold per sequence; sizes the KV cache and the server's maximum length", minimum=1, maximum=1048576,
           workload="online"),

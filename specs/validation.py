@@ -4,38 +4,31 @@
 the secret rules, and returns the spec normalised (plain defaults filled in).
 What needs judgement (GPU, storage tier, utilization …) is left to
 specs/recommend.py; run `spec_validate` again on the completed spec and every field
-is checked, including that the GPU holds the model.
+is checked, including that the GPU holds the model. The container checks (runtime, command, args,
+env, and what a serving runtime can read) are specs/validation_runtime.py.
 """
 
+from functools import cache
+from zoneinfo import available_timezones
 
 from teams.slugs import is_team_slug
 
 from .checker import Checker, Issue, SpecResult, nul_paths
-from .formats import (
-    ENDPOINT_RE,
-    ENV_NAME_RE,
-    HEALTH_PATH_RE,
-    IMAGE_RE,
-    NAME_RE,
-    SECRET_NAME_RE,
-    SECRET_REF_RE,
-    TAG_RE,
-    URI_RE,
-    duration_seconds,
-)
 from .cpu import CPU, GB_PER_GIB, GPU_FIELDS, memory_gb
+from .formats import CRON_RE, ENDPOINT_RE, NAME_RE, SECRET_NAME_RE, URI_RE, duration_seconds
 from .memory import BYTES_PER_PARAMETER, memory_breakdown
 from .recommend import (
     GPU_COUNTS,
     region_alternatives,
 )
-from .runtimes import DEFAULT_IMAGES
 from .schema import SECTIONS, TOP_LEVEL, DeploymentSpec, section_fields, spec_field
-from .secrets import SENSITIVE_NAME_RE, looks_like_secret
+from .secrets import looks_like_secret
+from .validation_runtime import runtime_check, runtime_fits_check
 
 ONLINE_ONLY = ("scaling", "batching", "serving")
 MAX_RETENTION_SECONDS = 3600
-MAX_TIMEOUT_SECONDS = spec_field("runtime.timeout_seconds").maximum
+
+
 def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult":
     """Validate a v1 spec. Returns SpecResult(spec, errors, warnings); errors block, warnings never do.
 
@@ -58,7 +51,7 @@ def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult
     workload = spec.get("workload")
     for section in SECTIONS:
         spec[section] = check.section(section)
-    _check_runtime(check, spec)
+    runtime_check(check, spec)
     _check_model_and_storage(check, spec, workload)
     _check_compute(check, spec, catalog)
     if workload == "online":
@@ -66,7 +59,7 @@ def spec_validate(data: DeploymentSpec | dict, *, catalog, teams) -> "SpecResult
     elif workload == "batch":
         _check_batch(check, spec)
     _check_access_and_rules(check, spec, workload)
-    _check_runtime_fits(check, spec, workload)
+    runtime_fits_check(check, spec, workload)
     for section in SECTIONS:
         if not spec[section]:
             spec.pop(section)
@@ -94,89 +87,6 @@ def _check_identity(check, spec, teams):
             check.error("invalid_value", "target", "Batch work always runs as an Argo Workflow; "
                         "leave `target` out (or set it to `argo`).")
         spec["target"] = "argo"
-
-
-def _check_runtime(check, spec):
-    runtime = spec["runtime"]
-    runtime["kind"] = check.choice(runtime, "kind", default=spec_field("runtime.kind").default)
-    health = runtime.get("health_path")
-    if health is not None and not (isinstance(health, str) and HEALTH_PATH_RE.fullmatch(health)):
-        check.error("invalid_value", "runtime.health_path", "Give an HTTP path such as `/health`: it starts with "
-                    "`/`, has no spaces and at most 200 characters.")
-    check.integer(runtime, "startup_timeout_seconds")
-    image = runtime.get("image")
-    if (image is None or image == "") and runtime["kind"] in DEFAULT_IMAGES:
-        image = runtime["image"] = DEFAULT_IMAGES[runtime["kind"]]
-    if not isinstance(image, str) or not image.strip():
-        check.error("missing_image", "runtime.image", "Give the container image to run, with a tag or "
-                    "digest, e.g. `ghcr.io/acme/llm-server:1.4`.")
-    elif not IMAGE_RE.fullmatch(image) or not (TAG_RE.search(image.split("/")[-1]) or "@" in image):
-        check.error("missing_image", "runtime.image", f"`{image}` needs an explicit tag or digest "
-                    "(e.g. `:1.4` or `@sha256:…`) so every revision runs the same code.")
-    for key in ("command", "args"):
-        _check_words(check, runtime, key)
-    if runtime.get("command") and runtime["kind"] != "custom":
-        check.error("invalid_value", "runtime.command", f"Gantry starts {runtime['kind']} the way that server "
-                    "expects; a command of your own needs `runtime.kind: custom` (or use `runtime.args` to add "
-                    "flags).")
-    runtime["port"] = check.integer(runtime, "port") or runtime.get("port", spec_field("runtime.port").default)
-    runtime["protocol"] = check.choice(runtime, "protocol", default=spec_field("runtime.protocol").default)
-    timeout = runtime.get("timeout_seconds")
-    if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > MAX_TIMEOUT_SECONDS:
-        check.error("request_timeout_too_long", "runtime.timeout_seconds", f"Knative allows at most "
-                    f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer use `workload: batch`.")
-    else:
-        check.integer(runtime, "timeout_seconds")
-    _check_env(check, runtime)
-
-
-def _check_words(check, runtime, key):
-    """command and args: lists of strings, none carrying a secret."""
-    words = runtime.get(key)
-    if words is not None and not (isinstance(words, list) and all(isinstance(a, str) for a in words)):
-        check.error("invalid_value", f"runtime.{key}", f"`runtime.{key}` must be a list of strings.")
-    elif words:
-        for i, word in enumerate(words):
-            # `--api-key=sk-…` or a bare token: the value after "=" counts as much as the whole argument.
-            if looks_like_secret(word) or looks_like_secret(word.partition("=")[2]):
-                check.error("plaintext_secret", f"runtime.{key}.{i}", "This argument carries what looks like a "
-                            "secret. Put it in a Kubernetes Secret, expose it with `runtime.secret_env` and "
-                            "refer to the variable, e.g. `--api-key=$(API_KEY)`.")
-
-
-def _check_env(check, runtime):
-    env = runtime.get("env")
-    if env is not None:
-        if not isinstance(env, dict):
-            check.error("invalid_value", "runtime.env", "`runtime.env` must map names to plain string values.")
-        else:
-            for name, value in sorted(env.items()):
-                path = f"runtime.env.{name}"
-                if not ENV_NAME_RE.fullmatch(name) or not isinstance(value, str):
-                    check.error("invalid_value", path, "Environment names are letters, digits and `_`; "
-                                "values are strings.")
-                elif looks_like_secret(value) or (SENSITIVE_NAME_RE.search(name) and value):
-                    check.error("plaintext_secret", path, f"`{name}` looks like a secret: store it in a "
-                                "Kubernetes Secret and reference it in `runtime.secret_env` as "
-                                f"`{name}: <secret name>/<key>`.")
-    secret_env = runtime.get("secret_env")
-    if secret_env is not None:
-        if not isinstance(secret_env, dict):
-            check.error("invalid_value", "runtime.secret_env", "`runtime.secret_env` must map names to "
-                        "`<secret name>/<key>` references.")
-            return
-        for name, ref in sorted(secret_env.items()):
-            path = f"runtime.secret_env.{name}"
-            if not ENV_NAME_RE.fullmatch(name):
-                check.error("invalid_value", path, "Environment names are letters, digits and `_`.")
-            elif isinstance(ref, str) and SECRET_REF_RE.fullmatch(ref):
-                continue
-            elif looks_like_secret(ref):
-                check.error("plaintext_secret", path, "This looks like the secret itself. Put it in a "
-                            "Kubernetes Secret and give `<secret name>/<key>` here, e.g. `hf-token/token`.")
-            else:
-                check.error("invalid_secret_ref", path, "Give a reference `<secret name>/<key>`, e.g. "
-                            "`hf-token/token`; the secret name is lowercase letters, digits, '-' or '.'.")
 
 
 def _check_model_and_storage(check, spec, workload):
@@ -355,6 +265,11 @@ def _check_scaling(check, spec):
         spec["batch"] = {}
 
 
+@cache
+def _time_zones():
+    return frozenset(available_timezones())  # read from the system's tz database once
+
+
 def _check_batch(check, spec):
     batch = spec["batch"]
     for key in ("inputs_uri", "outputs_uri"):
@@ -364,30 +279,16 @@ def _check_batch(check, spec):
                         "or `pvc://<claim>/<path>`.")
     for key in ("parallelism", "timeout_minutes", "retries"):
         check.integer(batch, key)
+    schedule, timezone = batch.get("schedule"), batch.get("timezone")
+    if schedule is not None and not (isinstance(schedule, str) and CRON_RE.fullmatch(schedule.strip())):
+        check.error("invalid_value", "batch.schedule", "Give five cron fields (minute hour day month weekday), "
+                    "e.g. `0 3 * * *` for 03:00 every day, or `@daily`; leave it out to run once.")
+    if timezone is not None and not (isinstance(timezone, str) and timezone in _time_zones()):
+        check.error("invalid_value", "batch.timezone", "Give an IANA time zone such as `UTC` or `Europe/Berlin`.")
     for name in ONLINE_ONLY:
         if spec[name]:
             check.warn("ignored_field", name, f"`{name}` applies to online services only and is ignored here.")
             spec[name] = {}
-
-
-def _check_runtime_fits(check, spec, workload):
-    """What a serving runtime can read: refused here rather than a pod that never loads the model."""
-    kind = spec["runtime"].get("kind")
-    if kind in (None, "custom"):
-        return
-    if workload == "batch":
-        check.error("invalid_value", "runtime.kind", "vLLM, TGI and Triton serve requests; a batch run runs "
-                    "your own image: use `runtime.kind: custom`.")
-        return
-    uri = spec["model"].get("uri") or ""
-    if spec.get("target") != "knative" or not uri.startswith("s3://"):
-        return  # KServe downloads s3:// models first; pvc:// is mounted
-    if kind == "tgi":
-        check.error("invalid_value", "runtime.kind", "TGI reads a local path, not s3://: use `target: kserve` "
-                    "(it downloads the model first) or a `pvc://` volume.")
-    elif kind == "vllm" and spec["model"].get("format") != "tensorizer":
-        check.error("invalid_value", "model.format", "vLLM streams s3:// weights only through Tensorizer: "
-                    "serialize the model with Tensorizer, or use `target: kserve` or a `pvc://` volume.")
 
 
 def _check_access_and_rules(check, spec, workload):

@@ -13,6 +13,7 @@ from specs.vocabulary import Target
 
 from .metering import (
     ZERO,
+    cpu_held,
     max_sample_gap,
     meter_runs,
     money,
@@ -28,26 +29,34 @@ def _series(deployment, start, end):
     gap = max_sample_gap()
     return list(
         StatusSample.objects.filter(deployment=deployment, at__gte=start - gap, at__lt=end + timedelta(hours=1))
-        .order_by("at").values_list("at", "status", "gpus_in_use", "gpu_class")
+        .order_by("at").values_list("at", "status", "gpus_in_use", "gpu_class", "vcpus_in_use", "memory_gi_in_use")
     )
 
 
+def _spec_of(deployment):
+    return (deployment.current_revision.spec if deployment.current_revision_id else None) or {}
+
+
 def _retention_of(deployment):
-    spec = deployment.current_revision.spec if deployment.current_revision_id else {}
-    return retention_seconds(((spec or {}).get("scaling") or {}).get("scale_to_zero_retention"))
+    return retention_seconds((_spec_of(deployment).get("scaling") or {}).get("scale_to_zero_retention"))
 
 
-def batch_run_cost(*, deployment, now=None):
-    """Cost of a batch run: its pods' GPU time from the start of the run to its end (or now)."""
+def batch_run_cost(*, deployment, now=None, started_at=None, finished_at=None):
+    """Cost of a batch run: its pods' GPU (or CPU-node) time from the start of the run to its end (or now).
+
+    The deployment's current run unless `started_at` (and `finished_at`) name an earlier one.
+    """
     now = now or timezone.now()
-    if not deployment.run_started_at:
+    if started_at is None:
+        started_at, finished_at = deployment.run_started_at, deployment.run_finished_at
+    if not started_at:
         return ZERO
-    end = deployment.run_finished_at or now
-    series = _series(deployment, deployment.run_started_at, end)
+    start, end = started_at, finished_at or now
+    series = _series(deployment, start, end)
     runs = runs_from_samples(series, until=min(end + max_sample_gap(), now))
     prices = series_prices(deployment, series)
     return money(meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices,
-                             start=deployment.run_started_at - max_sample_gap(), end=end).cost_usd)
+                             start=start - max_sample_gap(), end=end).cost_usd)
 
 
 def scale_to_zero_ledger(*, deployment, at_zero_now, now=None, days=7):
@@ -56,7 +65,7 @@ def scale_to_zero_ledger(*, deployment, at_zero_now, now=None, days=7):
     `at_zero_now`: the deployment's scale-to-zero state is "zero" (deployments.state.scale_to_zero_state).
 
     saved_usd compares with the same service always on at a minimum of one replica: that service
-    would have paid for one replica's GPUs whenever this one was at zero, and the same otherwise.
+    would have paid for one replica's GPUs (vCPUs and RAM on CPU nodes) whenever this one was at zero, and the same otherwise.
     """
     now = now or timezone.now()
     start = max(deployment.created_at, now - timedelta(days=days))
@@ -68,10 +77,15 @@ def scale_to_zero_ledger(*, deployment, at_zero_now, now=None, days=7):
     spent = meter_runs(runs_from_samples(series, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
                        prices=prices, start=start, end=now, windows=windows)
     # Zero periods, held like any sample and priced as one replica of the same service.
-    zero = [(at, status, 0 if gpus else deployment.gpus_per_replica, cls) for at, status, gpus, cls in series]
+    vcpus, memory = cpu_held(_spec_of(deployment), 1)
+    one = (0, vcpus, memory) if vcpus or memory else (deployment.gpus_per_replica, ZERO, ZERO)
+    zero = []
+    for at, status, gpus, cls, cpus, mem in series:
+        held_gpus, held_cpus, held_mem = (0, ZERO, ZERO) if gpus or cpus or mem else one
+        zero.append((at, status, held_gpus, cls, held_cpus, held_mem))
     saved = meter_runs(runs_from_samples(zero, until=now, max_gap=gap), gpu_class=deployment.gpu_class,
                        prices=prices, start=start, end=now)
-    zero_times = [at for at, _status, gpus, _cls in series if not gpus]
+    zero_times = [at for at, _status, gpus, _cls, cpus, mem in series if not (gpus or cpus or mem)]
     if deployment.scaled_to_zero_at:
         zero_times.append(deployment.scaled_to_zero_at)
     return {

@@ -16,6 +16,10 @@ class StatusSample(models.Model):
     gpus_in_use = models.PositiveIntegerField()
     # The class the pods ran on then: a later revision may move the deployment to another class.
     gpu_class = models.CharField(max_length=64, blank=True, default="")
+    # CPU nodes (`compute.accelerator: cpu`): what the running pods requested then, the spec's
+    # compute.cpu and compute.memory_gi × running pods (spend.metering.cpu_held); zero on GPU nodes.
+    vcpus_in_use = models.DecimalField(max_digits=12, decimal_places=3, default=0)
+    memory_gi_in_use = models.DecimalField(max_digits=12, decimal_places=3, default=0)
 
     class Meta:
         ordering = ["deployment", "at"]

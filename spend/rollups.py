@@ -61,10 +61,10 @@ def deployments_meter(deployment_ids, *, start, end, now=None, prices=None):
     rows = (
         StatusSample.objects.filter(deployment_id__in=meta, at__gte=start - gap, at__lt=end + lookahead)
         .order_by("deployment_id", "at")
-        .values_list("deployment_id", "at", "status", "gpus_in_use", "gpu_class")
+        .values_list("deployment_id", "at", "status", "gpus_in_use", "gpu_class", "vcpus_in_use", "memory_gi_in_use")
     )
-    for pk, at, status, gpus, gpu_class in rows.iterator(chunk_size=5000):
-        samples[pk].append((at, status, gpus, gpu_class))
+    for pk, at, status, gpus, gpu_class, vcpus, memory in rows.iterator(chunk_size=5000):
+        samples[pk].append((at, status, gpus, gpu_class, vcpus, memory))
         classes.add(gpu_class)
     prices = prices or PriceBook(classes - {""})
     result = {}

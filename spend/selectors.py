@@ -6,7 +6,7 @@ from django.utils import timezone
 from catalog.pricebook import PriceBook
 
 from .metering import ZERO, money
-from .models import DailySpend
+from .models import DailySpend, StatusSample
 
 
 def team_spend_by_day(*, team, start, end):
@@ -38,15 +38,23 @@ def team_spend_by_day(*, team, start, end):
 
 
 def deployment_spend_summary(*, deployment, prices=None):
-    """Today, month to date (rolled up) and the burn rate now ($/h = GPUs in use × current price)."""
+    """Today, month to date (rolled up) and the burn rate now ($/h = GPUs in use × current price; on CPU nodes
+    the vCPUs and GiB the running pods requested × the CPU rate)."""
     today = timezone.now().date()
     totals = DailySpend.objects.filter(deployment=deployment, day__gte=today.replace(day=1), day__lte=today).aggregate(
         month=Sum("cost_usd"), today=Sum("cost_usd", filter=Q(day=today)), warm=Sum("warm_cost_usd")
     )
     prices = prices or PriceBook([deployment.gpu_class])
     price = prices.price_now(deployment.gpu_class)
+    burn = deployment.gpus_in_use * price
+    latest = StatusSample.objects.filter(deployment=deployment).order_by("-at").values_list(
+        "vcpus_in_use", "memory_gi_in_use").first() if not deployment.gpu_class else None
+    if latest:
+        # CPU nodes: what the running pods requested at the latest sample, at the CPU rate in force now.
+        per_vcpu, per_gb = prices.cpu_rate_at(timezone.now())
+        burn += latest[0] * per_vcpu + latest[1] * per_gb
     return {
         "today_usd": money(totals["today"]), "month_usd": money(totals["month"]),
         "warm_month_usd": money(totals["warm"]),
-        "price_per_gpu_hour": price, "burn_rate_usd_per_hour": money(deployment.gpus_in_use * price),
+        "price_per_gpu_hour": price, "burn_rate_usd_per_hour": money(burn),
     }

@@ -112,10 +112,19 @@ class RevisionSerializer(serializers.Serializer):
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     note = serializers.CharField()
     current = serializers.SerializerMethodField()
+    pushed_at = serializers.DateTimeField(allow_null=True, help_text="When the first push of this revision began")
+    ready_at = serializers.DateTimeField(allow_null=True, help_text="When the deployment first ran it ready")
+    time_to_ready_seconds = serializers.FloatField(source="ready_seconds", allow_null=True,
+                                                   help_text="ready_at - pushed_at; null until both are known")
+    cold_start = serializers.SerializerMethodField(help_text="The estimate to compare with (online only)")
     spec = DeploymentSpecSerializer()
 
     def get_current(self, obj) -> bool:
         return obj.pk == self.context["deployment"].current_revision_id
+
+    def get_cold_start(self, obj) -> dict[str, int] | None:
+        low_high = getattr(obj, "cold_start", None)
+        return {"min_seconds": low_high[0], "max_seconds": low_high[1]} if low_high else None
 
 
 class RollbackSerializer(serializers.Serializer):

@@ -2,6 +2,8 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .preview import DeploymentPreviewView
+from .rollouts import DeploymentRolloutView
+from .runs import DeploymentRunsView
 from .spend import TeamSpendView
 from .views import DeploymentViewSet
 
@@ -10,6 +12,8 @@ router.register("api/v1/deployments", DeploymentViewSet, basename="api-deploymen
 
 urlpatterns = [
     path("api/v1/deployments/preview/", DeploymentPreviewView.as_view(), name="api-deployment-preview"),
+    path("api/v1/deployments/<int:pk>/runs/", DeploymentRunsView.as_view(), name="api-deployment-runs"),
     *router.urls,
+    path("api/v1/deployments/<int:pk>/rollout/", DeploymentRolloutView.as_view(), name="api-deployment-rollout"),
     path("api/v1/teams/<slug:slug>/spend/", TeamSpendView.as_view(), name="api-team-spend"),
 ]

@@ -22,6 +22,7 @@ from teams.slugs import TEAM_SLUG_HELP, is_team_slug
 
 from ..models import IdempotencyKey
 from ..selectors import deployment_get_for_user, deployments_for_user
+from ..selectors_detail import deployment_revisions
 from ..services.lifecycle import deployment_create_once, deployment_rollback, deployment_teardown, deployment_update
 from ..services.manifests import revision_manifests
 from .renderers import YamlStreamRenderer
@@ -178,7 +179,7 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
     @action(detail=True, methods=["get"], pagination_class=None)
     def revisions(self, request, pk=None):
         deployment = self.get_object()
-        revisions = deployment.revisions.select_related("created_by").order_by("-number")
+        revisions = deployment_revisions(deployment)  # the page's selector: time to ready beside the estimate
         return Response(RevisionSerializer(revisions, many=True, context={"deployment": deployment}).data)
 
     @extend_schema(summary="Go back to an earlier revision (a new revision with its spec, pushed again)",

@@ -30,6 +30,7 @@ from ..models import Deployment, IdempotencyKey, Revision
 from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
 from .quota import quota_check, spec_gpus_max, team_lock
+from .runs import run_record
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +109,7 @@ def deployment_fields_from_spec(spec, target=None, *, cost):
         "gpu_class": compute.get("gpu_class") or "",
         "region": compute.get("region") or "",
         "gpus_per_replica": int(compute.get("gpus_per_replica") or 1),
+        "scheduled": bool((spec.get("batch") or {}).get("schedule")) and spec.get("workload") == Workload.BATCH,
     }
 
 
@@ -153,6 +155,8 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
             )
             deployment.current_revision = revision
             deployment.save(update_fields=["current_revision"])
+            if deployment.workload == Workload.BATCH and not deployment.scheduled:
+                run_record(deployment=deployment, revision=1, user=user)
             message = "Created; waiting for platform staff approval" if over_quota_reason else "Created and queued"
             event_record(deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user, from_status="",
                          to_status=status, message=message, data={"revision": 1})
@@ -208,6 +212,8 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
             )
             if not moved:
                 raise changed_meanwhile
+            if deployment.workload == Workload.BATCH and not deployment.scheduled:
+                run_record(deployment=deployment, revision=number, user=user)  # a changed run is a new run
             if new == Status.QUEUED:
                 push_dispatch(deployment_id=deployment.pk, revision=number)
     except IntegrityError:  # another change took this revision number first
@@ -253,6 +259,28 @@ def deployment_repush(*, user, deployment):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
         push_dispatch(deployment_id=deployment.pk, revision=deployment.current_revision.number)
     return deployment
+
+
+def deployment_run_again(*, user, deployment):
+    """Start a new run of a finished batch deployment's current revision: a new Workflow, a new Run."""
+    _permission_check(user, deployment.team, "Your role in this team cannot start runs.")
+    if deployment.workload != Workload.BATCH:
+        raise DeploymentConflict("Only a batch deployment has runs; an online service serves until torn down.")
+    if deployment.scheduled:
+        raise DeploymentConflict("This deployment runs on its schedule; change or remove `batch.schedule` to run "
+                                 "it at another time.")
+    if deployment.status not in (Status.SUCCEEDED, Status.FAILED):
+        raise DeploymentConflict(f"The deployment is {deployment.get_status_display().lower()}: start another run "
+                                 "once this one has finished.")
+    revision = deployment.current_revision.number
+    with transaction.atomic():
+        if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.QUEUED,
+                                     actor=user, kind=Event.Kind.PUSH, status_message="",
+                                     message=f"Run {(deployment.current_run or 0) + 1} requested"):
+            raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
+        run = run_record(deployment=deployment, revision=revision, user=user)
+        push_dispatch(deployment_id=deployment.pk, revision=revision)
+    return run
 
 
 def deployment_resync(*, user=None, deployment):

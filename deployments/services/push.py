@@ -13,9 +13,9 @@ from django.utils import timezone
 import clusters
 from audit.models import Event
 from audit.services import event_record
-from specs.vocabulary import Status
+from specs.vocabulary import Status, Target
 
-from ..models import Deployment
+from ..models import Deployment, Revision
 from .lifecycle import deployment_transition
 from .manifests import deployment_objects, revision_manifests
 
@@ -68,10 +68,14 @@ def _push(deployment_id, revision):
             deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING, message=f"Applying revision {revision}"):
         log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
         return False
+    started = timezone.now()
     Deployment.objects.filter(pk=deployment.pk).update(
-        push_attempts=deployment.push_attempts + 1, last_pushed_at=timezone.now()
+        push_attempts=deployment.push_attempts + 1, last_pushed_at=started
     )
-    objects = revision_manifests(deployment, rev)
+    # Time to ready counts from the first attempt: retries are part of what the user waited for.
+    Revision.objects.filter(pk=rev.pk, pushed_at__isnull=True).update(pushed_at=started)
+    run = deployment.current_run if deployment.target == Target.ARGO else None
+    objects = revision_manifests(deployment, rev, run=run)
     superseded = _superseded(deployment, objects)
     clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug})
     objects = objects_to_apply(objects, deployment)
@@ -133,6 +137,15 @@ def _deletable(obj, deployment):
     return clusters.created_by_gantry(live) and not _claim_users(deployment, obj["metadata"]["name"]).exists()
 
 
+def _scheduled_runs(deployment):
+    """The Workflows a CronWorkflow started. Kubernetes' garbage collector removes them with it (they carry an
+    owner reference); listing them as well makes the tear down wait until they are really gone."""
+    if not deployment.scheduled:
+        return []
+    selector = f"{clusters.CRON_WORKFLOW_LABEL}={deployment.name},{clusters.MANAGED_SELECTOR}"
+    return clusters.objects_list(*clusters.ARGO, deployment.namespace, label_selector=selector)
+
+
 def deployment_push_failed(*, deployment_id, revision, message):
     """A push gave up: the deployment is failed with a message the user can act on."""
     deployment = Deployment.objects.filter(pk=deployment_id).select_related("current_revision").first()
@@ -167,6 +180,7 @@ def _teardown(deployment_id):
     if deployment is None or deployment.status != Status.DELETING:
         return False
     objects = [obj for obj in deployment_objects(deployment) if _deletable(obj, deployment)]
+    objects += _scheduled_runs(deployment)
     clusters.objects_delete(objects, propagation="Foreground")
     remaining = [obj for obj in objects if clusters.object_get(obj) is not None]
     if remaining:

@@ -1,27 +1,33 @@
 """Status sync: what the cluster reports, written onto the deployments in a fixed number of queries.
 
 The API calls grow with namespaces (clusters.namespace_observe), never with deployments; the
-SQL queries are a constant (one read, one locked read, one bulk update, two bulk inserts),
+SQL queries are a constant (one read, one locked read, one bulk update, two bulk inserts, and one
+update of the revisions that just became ready, for their time to ready),
 whatever the number of deployments. What an observation means is decided in deployments/state.py.
 """
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 import clusters
 from audit.models import Event
 from audit.services import event_build, events_record
-from specs.vocabulary import Status
+from specs.render import run_workflow_name
+from specs.vocabulary import Status, Target
+from spend.metering import cpu_held
 from spend.models import StatusSample
 
-from ..models import Deployment
+from ..models import Deployment, Revision
 from ..state import SYNCED_STATUSES, SYSTEM, status_from_observation, transition_allowed
+from .runs import runs_mirror, scheduled_runs_record
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,56 @@ def _sample_due(d, now, *, changed):
     return changed or d.sampled_at is None or now - d.sampled_at >= heartbeat
 
 
+def _observation(d, seen, crons):
+    """The deployment's pods with its main object; a batch deployment's object is its current run's Workflow.
+
+    On a schedule: the CronWorkflow, with the status (shards, times) of the latest Workflow it started.
+    """
+    obs = seen.get((d.target, d.name)) or clusters.Observation()
+    if d.target == Target.ARGO and d.scheduled:
+        children = _cron_children(d, seen)
+        cron = crons.get(d.name)
+        latest = seen[(Target.ARGO, children[-1][0])].status if children else None
+        return replace(obs, obj=cron, status=latest or (clusters.status_read(cron) if cron else None))
+    if d.target == Target.ARGO and d.current_run:
+        run = seen.get((d.target, run_workflow_name(d.name, d.current_run)))
+        obs = replace(obs, obj=run.obj if run else None, status=run.status if run else None)
+    return obs
+
+
+def _cron_children(d, seen):
+    """[(name, status)] of the Workflows d's CronWorkflow started, oldest first (Argo names them <cron>-<time>)."""
+    found = []
+    for (target, name), obs in seen.items():
+        labels = ((obs.obj or {}).get("metadata") or {}).get("labels") or {}
+        if target == Target.ARGO and obs.obj is not None and labels.get(clusters.CRON_WORKFLOW_LABEL) == d.name:
+            found.append((name, obs.status))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _crons(namespace):
+    """{name: CronWorkflow} of a namespace (one list); {} when the cluster does not serve the kind."""
+    try:
+        return {o["metadata"]["name"]: o for o in clusters.objects_list(*clusters.ARGO_CRON, namespace)}
+    except clusters.NotFound:
+        log.warning("the cluster does not serve CronWorkflows: is Argo's CRD installed?")
+        return {}
+
+
+def _ready_at(d, obs, now):
+    """When the deployment first ran its current revision ready (time to ready); None: not now, or known.
+
+    The object's Ready condition says since when it is ready; a time before the push began belongs to
+    an older revision (KServe stays Ready through a rollout), and then the time of this sync counts.
+    """
+    rev = d.current_revision
+    if (rev is None or rev.pushed_at is None or rev.ready_at is not None or d.target == Target.ARGO
+            or d.status not in (Status.RUNNING, Status.SCALED_TO_ZERO) or d.applied_revision != rev.number):
+        return None
+    since = parse_datetime((obs.status or {}).get("ready_since") or "")
+    return since if since is not None and rev.pushed_at <= since <= now else now
+
+
 SYNC_LOCK = 7301  # PostgreSQL advisory lock key: one status sync at a time, across every worker
 
 
@@ -91,9 +147,9 @@ def _status_sync(deployment_ids):
     if deployment_ids is not None:
         queryset = queryset.filter(pk__in=deployment_ids)
     by_namespace = defaultdict(list)
-    for d in queryset.only("id", "name", "target", "team__slug"):
+    for d in queryset.only("id", "name", "target", "current_run", "scheduled", "team__slug"):
         by_namespace[d.namespace].append(d)
-    observations = {}
+    observations, children = {}, {}
     for namespace, group in by_namespace.items():
         try:
             seen = clusters.namespace_observe(namespace, {d.target for d in group})
@@ -104,12 +160,15 @@ def _status_sync(deployment_ids):
         except Exception:  # one namespace's surprise never stops the other teams' sync
             log.exception("status sync of %s failed on something the cluster sent", namespace)
             continue
+        crons = _crons(namespace) if any(d.scheduled for d in group) else {}
         for d in group:
-            observations[d.pk] = seen.get((d.target, d.name)) or clusters.Observation()
+            observations[d.pk] = _observation(d, seen, crons)
+            if d.scheduled:
+                children[d.pk] = _cron_children(d, seen)
     if not observations:
         return {"namespaces": len(by_namespace), "deployments": 0, "changed": 0}
 
-    samples, events, locked = [], [], []
+    samples, events, locked, ready = [], [], [], []
     with transaction.atomic():
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
@@ -137,11 +196,20 @@ def _status_sync(deployment_ids):
             if _sample_due(d, now, changed=new != before or seen_before != (d.ready_pods, d.total_pods,
                                                                               d.gpus_in_use)):
                 d.sampled_at = now
+                vcpus, memory = cpu_held(d.current_revision.spec if d.current_revision else None,
+                                         observations[d.pk].running_pods)
                 samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
                                             total_pods=d.total_pods, gpus_in_use=d.gpus_in_use,
-                                            gpu_class=d.gpu_class))
+                                            gpu_class=d.gpu_class, vcpus_in_use=vcpus, memory_gi_in_use=memory))
+            if (ready_at := _ready_at(d, observations[d.pk], now)) is not None:
+                d.current_revision.ready_at = ready_at
+                ready.append(d.current_revision)
             locked.append(d)
         _rows_update(locked, SYNC_FIELDS)
+        if ready:
+            Revision.objects.bulk_update(ready, ["ready_at"])
+        runs_mirror([d for d in locked if d.target == Target.ARGO and not d.scheduled])
+        scheduled_runs_record({d: children[d.pk] for d in locked if d.pk in children})
         StatusSample.objects.bulk_create(samples)
         events_record(events)
     return {"namespaces": len(by_namespace), "deployments": len(locked), "changed": len(events)}

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 import clusters
-from specs.vocabulary import Status
+from specs.vocabulary import Status, Target
 from teams.selectors import user_can_deploy
 
 from ..selectors import deployment_get_for_user
@@ -20,7 +20,9 @@ from ..selectors_detail import (
     deployment_live_read,
     deployment_manifests_yaml,
     deployment_revisions,
+    deployment_runs,
 )
+from ..selectors_traffic import deployment_traffic
 from ..services import lifecycle
 
 STOP_POLLING = 286
@@ -62,8 +64,10 @@ def deployment_detail(request, pk):
         "nav": "dashboard", **deployment_live_read(deployment), "can_deploy": user_can_deploy(request.user, deployment.team),
         "events": deployment_events(deployment), "revisions": deployment_revisions(deployment),
         "manifests_yaml": deployment_manifests_yaml(deployment), "chart": deployment_chart(deployment, range_key),
-        "ranges": RANGES, "ledger": deployment_ledger(deployment),
+        "ranges": RANGES, "ledger": deployment_ledger(deployment), "traffic": deployment_traffic(deployment),
         "can_teardown": deployment.status not in (Status.DELETING, Status.DELETED),
+        "runs": deployment_runs(deployment) if deployment.target == Target.ARGO else [],
+        "next_run": (deployment.current_run or 0) + 1,
     }
     return render(request, template, context)
 
@@ -102,6 +106,14 @@ def deployment_rollback(request, pk):
     return _act(request, deployment,
                 lambda: lifecycle.deployment_rollback(user=request.user, deployment=deployment, revision_number=number),
                 f"Rolling back to revision {number}: a new revision is being pushed.")
+
+
+@require_POST
+@login_required
+def deployment_run_again(request, pk):
+    deployment = deployment_get_for_user(request.user, pk)
+    return _act(request, deployment, lambda: lifecycle.deployment_run_again(user=request.user, deployment=deployment),
+                f"Run {(deployment.current_run or 0) + 1} queued: a new Workflow is being created.")
 
 
 @require_POST

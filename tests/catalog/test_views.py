@@ -54,3 +54,34 @@ def test_catalog_page_says_what_the_five_seconds_are_and_shows_the_wizards_estim
     assert "warm cache" in note and "10–30 s" in note
     row = page.split('id="load-estimates"')[1].split("Llama 3 8B (16 GB)")[1].split("</tr>")[0]
     assert f"{low}–{high} s" in row and high > 5  # a cold start is longer than the five seconds
+
+
+def test_catalog_page_shows_the_cpu_rate_in_force_and_when_cpu_nodes_suffice(login, viewer):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from catalog.models import CpuRate
+
+    now = timezone.now()
+    CpuRate.objects.create(valid_from=now - timedelta(days=1), price_per_vcpu_hour=Decimal("0.012"),
+                           price_per_gb_hour=Decimal("0.006"))
+    CpuRate.objects.create(valid_from=now + timedelta(days=30), price_per_vcpu_hour=Decimal("0.5"),
+                           price_per_gb_hour=Decimal("0.5"))  # announced, not in force yet
+    page = login(viewer).get("/catalog/").content.decode()
+    panel = page.split('id="cpu-nodes"')[1].split("</div>")[0]
+    rate = panel.split('id="cpu-rate"')[1].split("</tr>")[0]
+    assert "$0.012" in rate and "$0.006" in rate and "$0.500" not in panel
+    # specs/cpu.py's threshold: 2 GB of weights is 1B in bf16, 2B in int8, 4B in int4, relaxed latency only.
+    assert "1B in bf16, 2B in int8, 4B in int4" in panel and "latency_tolerance: relaxed" in panel
+    # A typical replica, priced as the estimate prices it: 8 vCPU × $0.012 + 8 GiB × $0.006 = $0.144 -> $0.14.
+    assert "8 vCPU at $0.012/vCPU-hour + 8 GiB at $0.006/GB-hour = $0.14/hour" in panel
+
+
+def test_catalog_page_without_a_cpu_rate_says_so(login, viewer):
+    from catalog.models import CpuRate
+
+    CpuRate.objects.all().delete()
+    page = login(viewer).get("/catalog/").content.decode()
+    assert "CPU nodes have no rate in the catalog yet" in page.split('id="cpu-nodes"')[1].split("</div>")[0]

@@ -112,6 +112,11 @@ def test_patch_merges_into_the_spec_and_rollback_restores_it(api, deployer, depl
 
     revisions = client.get(f"/api/v1/deployments/{deployment.pk}/revisions/").json()
     assert [(r["number"], r["current"]) for r in revisions] == [(2, True), (1, False)]
+    # Revision 2 is queued, not pushed: no time to ready yet, but the estimate to compare it with.
+    assert (revisions[0]["pushed_at"], revisions[0]["ready_at"], revisions[0]["time_to_ready_seconds"]) == (
+        None, None, None)
+    cold = revisions[0]["cold_start"]
+    assert 0 < cold["min_seconds"] < cold["max_seconds"]
 
     with django_capture_on_commit_callbacks(execute=True):
         rolled = client.post(f"/api/v1/deployments/{deployment.pk}/rollback/", {"revision": 1}, format="json")
@@ -175,3 +180,18 @@ def test_an_idempotency_key_is_free_again_after_24_hours(api, deployer, dispatch
                         HTTP_IDEMPOTENCY_KEY="nightly")
     assert again.status_code == 201, again.content
     assert again.json()["spec"]["name"] == "tomorrow"
+
+
+def test_revisions_report_their_time_to_ready(api, owner, deployment):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from deployments.models import Revision
+
+    pushed = timezone.now() - timedelta(minutes=2)
+    Revision.objects.filter(deployment=deployment, number=1).update(pushed_at=pushed,
+                                                                    ready_at=pushed + timedelta(seconds=42.5))
+    [rev] = api(owner).get(f"/api/v1/deployments/{deployment.pk}/revisions/").json()
+    assert rev["time_to_ready_seconds"] == 42.5
+    assert rev["pushed_at"] and rev["ready_at"] > rev["pushed_at"]

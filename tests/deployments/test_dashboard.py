@@ -1,5 +1,7 @@
 """The team dashboard: what each persona sees, budgets, live polling, and a flat query count."""
 
+import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,8 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from deployments.services.sync import status_sync
 from specs.vocabulary import Status, Target, Workload
 from spend.models import DailySpend
+from tests.cluster_helpers import deployment_pushed
 from tests.factories import DeploymentFactory, TeamFactory, batch_spec, online_spec
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +88,34 @@ def test_scale_to_zero_states(team, owner, login):
     # 10 minutes idle of a 1 min stable window + 30 min retention: about 21 minutes left.
     assert "Warm" in cell(warm) and ("20m" in cell(warm) or "21m" in cell(warm)) and "left" in cell(warm)
     assert "Active" in cell(busy)
+
+
+@pytest.mark.timeout(60)
+def test_the_warm_countdown_shows_on_a_sandbox_that_writes_no_gantry_annotation(sandbox, sandbox_kubeconfig,
+                                                                                deployer, owner, login):
+    d = deployment_pushed(deployer, name="warm", scaling={"min_replicas": 0, "max_replicas": 2,
+                                                         "scale_to_zero_retention": "30m"})
+    sandbox.simulator.set_traffic("tenant-nlp", "warm", "idle")
+    for _ in range(4):  # the pod starts, the stable window (60 s) passes without requests, 120 s of retention
+        sandbox.simulator.tick()
+        sandbox.simulator.advance(60)
+    sandbox.simulator.tick()
+    status_sync()
+
+    body = login(owner).get("/").content.decode()
+    row = body[body.index('id="dep-%d"' % d.pk):]
+    cell = row[row.index('data-testid="stz"'): row.index("</tr>")]
+    # Inactive for 3 of the 30 minutes of retention: 27 minutes left, as Knative's Revision tells it.
+    assert "Warm" in cell and re.search(r"2[67]m \d+s left", cell), cell
+    page = login(owner).get(f"/deployments/{d.pk}/").content.decode()
+    assert re.search(r"Warm</span> 2[67]m \d+s left", page)
+
+    stored = [obj for kind in ("pods", "services.serving.knative.dev", "revisions.serving.knative.dev",
+                               "configurations.serving.knative.dev", "routes.serving.knative.dev")
+              for obj in sandbox.objects(kind, "tenant-nlp")]
+    assert len(stored) >= 5
+    assert not [obj["metadata"]["name"] for obj in stored
+                if "gantry.io" in json.dumps(obj.get("status") or {}) or "idle-since" in json.dumps(obj)]
 
 
 def test_htmx_poll_returns_the_live_part_and_stops_when_everything_is_final(team, owner, login):

@@ -152,3 +152,37 @@ def test_batch_run_progress_duration_and_cost(team, owner, login):
     assert "duration 30m" in body
     assert "cost of the run <strong>$2.70</strong>" in body    # 2 GPUs × 0.5 h × $2.70
     assert "Scale-to-zero ledger" not in body
+
+
+def _ready_in(page):
+    """The Time-to-ready texts of a page, tags stripped: ["Ready in 42 s (estimate 14–38 s)", ...]."""
+    import re
+    cells = re.findall(r'<(?:td|dd)[^>]*(?:data-ready="\d+"|id="time-to-ready")[^>]*>(.*?)</(?:td|dd)>', page)
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip() for c in cells]
+
+
+def test_time_to_ready_is_shown_per_revision_beside_the_cold_start_estimate(dep, owner, login):
+    from catalog.selectors import catalog_snapshot
+    from specs.recommend import cold_start_seconds
+
+    rev = dep.current_revision
+    pushed = timezone.now() - timedelta(minutes=5)
+    Revision.objects.filter(pk=rev.pk).update(pushed_at=pushed, ready_at=pushed + timedelta(seconds=42))
+    second = Revision.objects.create(deployment=dep, number=2, spec=rev.spec, pushed_at=timezone.now())
+    low, high = cold_start_seconds(rev.spec, catalog_snapshot())
+    assert 0 < low < high
+
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+
+    texts = _ready_in(page)
+    # The Overview speaks of the current revision (r1 here); the table of each revision, newest first.
+    assert texts == [f"Ready in 42 s (estimate {low}–{high} s)", f"Not ready yet (estimate {low}–{high} s)",
+                     f"Ready in 42 s (estimate {low}–{high} s)"], texts
+    assert second.ready_seconds is None
+
+
+def test_a_batch_deployment_shows_no_time_to_ready(team, owner, login):
+    d = DeploymentFactory(team=team, name="nightly", workload=Workload.BATCH, target=Target.ARGO,
+                          revision=batch_spec(name="nightly"))
+    page = login(owner).get(f"/deployments/{d.pk}/").content.decode()
+    assert _ready_in(page) == [] and "Time to ready" not in page

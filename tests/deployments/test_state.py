@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from clusters import Observation, status_read
 from deployments import state
 from deployments.services import lifecycle
 from specs.vocabulary import Status
@@ -74,3 +75,44 @@ def test_dashboard_and_deployment_page_show_the_same_warm_time_left(team, owner,
     assert len(on_page) == 2, "the live stat and the ledger both say how long the pod stays warm"
     # 10 min idle of a 10 min stable window + 30 min retention: 30 minutes left, everywhere.
     assert all(1795 <= _seconds(text) <= 1800 for text in shown + on_page), shown + on_page
+
+
+def _knative_observation(scale, *, pods):
+    obj = {"apiVersion": "serving.knative.dev/v1", "kind": "Service", "metadata": {"name": "warm", "generation": 1},
+           "spec": {"template": {"metadata": {"annotations": {"autoscaling.knative.dev/min-scale": "0"}}}},
+           "status": {"observedGeneration": 1, "conditions": [{"type": "Ready", "status": "True"}]}}
+    return Observation(ready_pods=pods, total_pods=pods, gpus_in_use=pods, obj=obj, status=status_read(obj),
+                       scale=scale)
+
+
+def test_the_warm_countdown_comes_from_the_revisions_active_condition(team, settings):
+    # Knative marks a revision inactive (Active=False, NoTraffic) after a stable window without requests
+    # and keeps the pod for the retention from then: 10 minutes inactive of 30 minutes retention leaves 20.
+    settings.KNATIVE_STABLE_WINDOW_SECONDS = 60
+    now = timezone.now()
+    inactive_at = (now - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    d = DeploymentFactory(team=team, status=S.RUNNING, applied_revision=1)
+    scale = {"revisions": 1, "active": False, "reason": "NoTraffic", "since": inactive_at, "actual": 1, "desired": 0}
+    assert state.status_from_observation(d, _knative_observation(scale, pods=1), now, current_revision=1) == (
+        S.RUNNING, "")
+    stz, left = state.scale_to_zero_state(d, retention_seconds=1800, min_replicas=0, now=now)
+    assert stz == state.WARM and timedelta(minutes=19, seconds=59) <= left <= timedelta(minutes=20)
+
+    busy = dict(scale, active=True, since=None, desired=1)
+    state.status_from_observation(d, _knative_observation(busy, pods=1), now, current_revision=1)
+    assert state.scale_to_zero_state(d, retention_seconds=1800, min_replicas=0, now=now) == (state.ACTIVE, None)
+    state.status_from_observation(d, _knative_observation(None, pods=1), now, current_revision=1)
+    assert d.idle_since is None  # no revision known: never a countdown made up
+
+
+def test_knative_saying_no_replicas_is_scaled_to_zero_even_while_a_pod_terminates(team):
+    now = timezone.now()
+    d = DeploymentFactory(team=team, status=S.RUNNING, applied_revision=1)
+    gone = {"revisions": 1, "active": False, "reason": "NoTraffic", "since": "2026-01-01T00:00:00Z",
+            "actual": 0, "desired": 0}
+    assert state.status_from_observation(d, _knative_observation(gone, pods=1), now, current_revision=1) == (
+        S.SCALED_TO_ZERO, "")
+    assert d.idle_since is None
+    waking = dict(gone, active=None, reason="Queued", desired=1)
+    assert state.status_from_observation(d, _knative_observation(waking, pods=1), now, current_revision=1)[0] == (
+        S.RUNNING)

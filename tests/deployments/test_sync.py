@@ -13,6 +13,7 @@ from deployments.models import Deployment
 from deployments.services import lifecycle, push
 from deployments.services.reconcile import reconcile
 from deployments.services.sync import status_sync
+from deployments.state import WARM, scale_to_zero_state
 from specs.vocabulary import Status
 from spend.models import StatusSample
 from tests.cluster_helpers import KSVC, WORKFLOWS, deployment_pushed
@@ -76,12 +77,15 @@ def test_api_calls_per_cycle_grow_with_namespaces_not_deployments(sandbox, sandb
     status_sync()
     many = [(r.method, r.path) for r in sandbox.requests]
 
-    # Per namespace: one pods list and one Knative Service list, whatever the number of deployments.
+    # Per namespace: one pods list, one Knative Service list and one Revision list (the warm state),
+    # whatever the number of deployments.
     assert sorted(few) == sorted(many) == sorted([
         ("GET", "/api/v1/namespaces/tenant-nlp/pods"),
         ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-nlp/services"),
+        ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-nlp/revisions"),
         ("GET", "/api/v1/namespaces/tenant-vision/pods"),
         ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-vision/services"),
+        ("GET", "/apis/serving.knative.dev/v1/namespaces/tenant-vision/revisions"),
     ])
 
 
@@ -121,7 +125,10 @@ def test_scale_to_zero_is_reported_as_scaled_to_zero_not_failed(sandbox, sandbox
     status_sync()
     d.refresh_from_db()
     assert d.status == Status.RUNNING and d.ready_pods == 1
-    assert d.idle_since is not None  # kept warm by the retention window: the dashboard shows time left
+    # Kept warm by the retention window: Knative marked the revision inactive after a stable window
+    # without requests, 60 s ago, so 4 of the 5 minutes are left (read from the Revision's Active condition).
+    state, left = scale_to_zero_state(d, retention_seconds=300, min_replicas=0, now=timezone.now())
+    assert state == WARM and 235 <= left.total_seconds() <= 241
 
     simulate(sandbox, seconds=400)
     assert sandbox.objects("pods", "tenant-nlp") == []
@@ -154,8 +161,11 @@ def test_a_batch_run_ends_succeeded_with_its_shards_counted(sandbox, sandbox_kub
     assert d.status == Status.SUCCEEDED
     assert d.shards_total == 2 and d.shards_done == 2
     assert d.run_started_at and d.run_finished_at and d.run_finished_at >= d.run_started_at
-    workflow = sandbox.object(WORKFLOWS, "tenant-nlp", "nightly")
+    workflow = sandbox.object(WORKFLOWS, "tenant-nlp", "nightly-run-1")  # each run is its own Workflow
     assert workflow["status"]["phase"] == "Succeeded"
+    run = d.runs.get()
+    assert (run.number, run.status, run.shards_done, run.shards_total) == (1, "succeeded", 2, 2)
+    assert run.started_at == d.run_started_at and run.finished_at == d.run_finished_at
 
 
 def test_a_deployment_being_deleted_ends_deleted_once_its_objects_are_gone(sandbox, sandbox_kubeconfig, deployer):
@@ -357,3 +367,37 @@ def test_only_one_status_sync_runs_at_a_time(sandbox, sandbox_kubeconfig, deploy
         assert status_sync()["deployments"] == 1
     finally:
         other.close()
+
+
+def test_time_to_ready_is_measured_per_revision_from_push_start_to_ready(sandbox, sandbox_kubeconfig, deployer):
+    from django.db.models import F
+
+    from deployments.models import Revision
+
+    d = deployment_pushed(deployer, name="timed")
+    first = Revision.objects.get(deployment=d, number=1)
+    assert first.pushed_at is not None and first.ready_at is None
+    # As if the push had begun 42 s before the cluster said ready (the simulator's clock is not the wall's).
+    Revision.objects.filter(pk=first.pk).update(pushed_at=F("pushed_at") - timedelta(seconds=42))
+    status_sync()
+    assert Revision.objects.get(pk=first.pk).ready_at is None  # applying: not ready yet
+
+    simulate(sandbox)
+    status_sync()
+    first.refresh_from_db()
+    assert 41 <= first.ready_seconds < 50  # condition times have one-second resolution
+    simulate(sandbox)
+    status_sync()
+    assert Revision.objects.get(pk=first.pk).ready_at == first.ready_at  # the first time it was ready
+
+    d.refresh_from_db()
+    lifecycle.deployment_update(user=deployer, deployment=d, spec=online_spec(
+        name="timed", runtime={"image": "ghcr.io/acme/llm-server:2.0", "port": 8080, "protocol": "http"}))
+    assert push.deployment_push(deployment_id=d.pk, revision=2)
+    second = Revision.objects.get(deployment=d, number=2)
+    assert second.pushed_at >= first.ready_at and second.ready_at is None
+    simulate(sandbox)
+    status_sync()
+    second.refresh_from_db()
+    assert second.ready_at >= second.pushed_at
+    assert Revision.objects.get(pk=first.pk).ready_at == first.ready_at

@@ -312,3 +312,34 @@ def test_a_taken_name_is_refused_at_the_first_step(client_and_draft, team):
     error = response.content.decode().split('id="err-name"')[1].split("</div>")[0]
     assert "already has a deployment named" in error
     walk(client, draft, {**STEP1, "name": "llama-chat-2"})
+
+
+# --- CPU nodes (issue 14): compute.accelerator at step 3 ----------------------------------------------------------
+
+SMALL_MODEL = {**STEP2, "model__uri": "s3://models/llama-3.2-1b/", "model__parameters_billions": "1",
+               "model__precision": "bf16", "model__format": "safetensors"}
+
+
+def test_a_small_model_on_cpu_nodes_reaches_the_review_without_a_gpu(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, SMALL_MODEL, {**STEP3, "compute__accelerator": "cpu"},
+         {**STEP4, "scaling__latency_tolerance": "relaxed"}, STEP5)
+    draft.refresh_from_db()
+    assert draft.data["compute"]["accelerator"] == "cpu" and "gpu_class" not in draft.data["compute"]
+    review = client.get(step_url(draft, 6)).content.decode()
+    assert "kind: Service" in review and "nvidia.com/gpu" not in review
+    # The CPU node affinity of specs/cpu.py: the AVX2 families under node.coreweave.cloud/cpu.
+    assert "node.coreweave.cloud/cpu" in review and "amd-epyc-milan" in review
+    assert "gpu.nvidia.com/class" not in review
+
+
+def test_cpu_nodes_with_a_gpu_class_show_accelerator_mismatch_next_to_the_field(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, SMALL_MODEL)
+    response = client.post(step_url(draft, 3), {**STEP3, "compute__accelerator": "cpu",
+                                                "compute__gpu_class": "A40"})
+    assert response.status_code == 200
+    error = response.content.decode().split('id="err-compute__gpu_class"')[1].split("</div>")[0]
+    assert "applies to GPU nodes" in error and "accelerator: cpu" in error
+    draft.refresh_from_db()
+    assert draft.step == 3

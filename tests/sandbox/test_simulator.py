@@ -166,7 +166,13 @@ def test_background_simulator_brings_a_service_up_in_real_time(sandbox_simulated
 
 
 
-def test_warm_pods_report_since_when_traffic_stopped(sandbox, core, custom, team_ns):
+def _revision(custom, namespace, name):
+    revision = custom.get_namespaced_custom_object(*KSVC, namespace, "revisions", name)
+    active = next(c for c in revision["status"]["conditions"] if c["type"] == "Active")
+    return revision["status"], active
+
+
+def test_warm_pods_are_told_by_the_revision_as_knative_does(sandbox, core, custom, team_ns):
     from datetime import datetime, timezone
 
     apply(custom, knative_service("warm", annotations={
@@ -174,19 +180,54 @@ def test_warm_pods_report_since_when_traffic_stopped(sandbox, core, custom, team
         "autoscaling.knative.dev/scale-to-zero-pod-retention-period": "5m"}), plural="services")
     sandbox.simulator.set_traffic(team_ns, "warm", "idle")
     sandbox.simulator.tick()
-    sandbox.simulator.advance(100)
+    sandbox.simulator.advance(20)
     sandbox.simulator.tick()
-    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
-    idle_since = datetime.fromisoformat(service["status"]["annotations"]["gantry.io/idle-since"])
-    idle_for = (datetime.now(timezone.utc) - idle_since).total_seconds() * sandbox.simulator.time_scale
-    assert 90 <= idle_for <= 115  # 100 simulated seconds without requests
+    status, active = _revision(custom, team_ns, "warm-00001")
+    # Inside the stable window (60 s) the autoscaler still wants the pod: active.
+    assert active["status"] == "True" and (status["desiredReplicas"], status["actualReplicas"]) == (1, 1)
+
+    sandbox.simulator.advance(80)
+    sandbox.simulator.tick()
+    status, active = _revision(custom, team_ns, "warm-00001")
+    # 100 s idle: inactive since the stable window ended (40 s ago); the retention keeps the pod.
+    assert (active["status"], active["reason"]) == ("False", "NoTraffic")
+    inactive_for = (datetime.now(timezone.utc) - datetime.fromisoformat(active["lastTransitionTime"])).total_seconds()
+    assert 35 <= inactive_for <= 45
+    assert (status["desiredReplicas"], status["actualReplicas"]) == (0, 1)
     assert len(_pods(core, team_ns, "serving.knative.dev/service=warm")) == 1  # still warm
+
+    sandbox.simulator.tick()
+    assert _revision(custom, team_ns, "warm-00001")[1]["lastTransitionTime"] == active["lastTransitionTime"]
+    sandbox.simulator.advance(60)  # a jump of the simulated clock moves the transition back in wall-clock time
+    sandbox.simulator.tick()
+    _, active = _revision(custom, team_ns, "warm-00001")
+    inactive_for = (datetime.now(timezone.utc) - datetime.fromisoformat(active["lastTransitionTime"])).total_seconds()
+    assert 95 <= inactive_for <= 105
 
     sandbox.simulator.advance(400)
     sandbox.simulator.tick()
-    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
+    status, active = _revision(custom, team_ns, "warm-00001")
     assert _pods(core, team_ns, "serving.knative.dev/service=warm") == []
-    assert "gantry.io/idle-since" not in (service["status"].get("annotations") or {})
+    assert active["status"] == "False" and (status["desiredReplicas"], status["actualReplicas"]) == (0, 0)
+    service = custom.get_namespaced_custom_object(*KSVC, team_ns, "services", "warm")
+    assert not (service["status"].get("annotations") or {})  # nothing a real Knative does not write
+
+    sandbox.simulator.set_traffic(team_ns, "warm", "steady")
+    sandbox.simulator.tick()
+    status, active = _revision(custom, team_ns, "warm-00001")
+    assert (active["status"], active["reason"]) == ("Unknown", "Queued")  # activating: pods provisioned
+    assert status["desiredReplicas"] >= 1 and status["actualReplicas"] == 0
+
+
+def test_min_scale_pods_never_go_inactive(sandbox, custom, team_ns):
+    apply(custom, knative_service("kept", annotations={"autoscaling.knative.dev/min-scale": "1"}), plural="services")
+    sandbox.simulator.set_traffic(team_ns, "kept", "idle")
+    for _ in range(3):
+        sandbox.simulator.tick()
+        sandbox.simulator.advance(600)
+    sandbox.simulator.tick()
+    status, active = _revision(custom, team_ns, "kept-00001")
+    assert active["status"] == "True" and status["desiredReplicas"] == status["actualReplicas"] == 1
 
 
 def test_knative_revisions_follow_configuration_generations(sandbox, custom, team_ns):

@@ -378,3 +378,27 @@ def test_cpu_knative_service_golden():
         path.write_text(rendered)
     assert path.exists(), f"{path} is missing: run with UPDATE_GOLDEN=1 once and review it"
     assert rendered == path.read_text()
+
+
+# --- batch runs on a schedule: an Argo CronWorkflow (issue 15) ---------------------------------------------------
+
+def test_a_scheduled_batch_renders_a_cron_workflow_that_validates_against_its_crd():
+    spec = completed(workload="batch")
+    spec["batch"] = {**spec["batch"], "schedule": "0 3 * * *", "timezone": "Europe/Berlin"}
+    (cron,) = manifests_render(spec, revision=2)
+    assert validate_object(cron) == []
+    assert cron["kind"] == "CronWorkflow" and cron["metadata"]["name"] == "nightly-batch"
+    assert cron["spec"]["schedules"] == ["0 3 * * *"] and cron["spec"]["timezone"] == "Europe/Berlin"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    # Each Workflow Argo starts carries the deployment's labels, so its pods count and its runs are found.
+    assert cron["spec"]["workflowMetadata"]["labels"]["gantry.io/deployment"] == "nightly-batch"
+    plain = manifests_render(completed(workload="batch"), revision=2)[0]
+    assert cron["spec"]["workflowSpec"] == plain["spec"]
+
+
+def test_a_misspelt_cron_field_is_caught_by_the_crd():
+    spec = completed(workload="batch")
+    spec["batch"] = {**spec["batch"], "schedule": "@daily"}
+    (cron,) = manifests_render(spec)
+    cron["spec"]["schedules"] = ["every day"]
+    assert validate_object(cron)

@@ -105,3 +105,18 @@ def test_an_endpoint_that_is_not_a_bare_url_is_refused_with_the_fix(endpoint):
     result = validate(online_spec(storage={"tier": "object", "endpoint": endpoint}))
     assert [(e.code, e.field) for e in result.errors] == [("invalid_value", "storage.endpoint")]
     assert "https://cwobject.com" in result.errors[0].message
+
+
+@pytest.mark.parametrize("schedule, timezone, field", [
+    ("0 3 * * *", None, None), ("@daily", "Europe/Berlin", None), ("*/15 * * * 1-5", "UTC", None),
+    ("every night", None, "batch.schedule"), ("0 3 * *", None, "batch.schedule"),
+    ("0 3 * * *", "Mars/Olympus", "batch.timezone"),
+])
+def test_a_batch_schedule_is_cron_with_an_iana_time_zone(schedule, timezone, field):
+    from tests.factories import batch_spec
+
+    batch = {"inputs_uri": "s3://data/in/", "outputs_uri": "s3://data/out/", "schedule": schedule}
+    if timezone:
+        batch["timezone"] = timezone
+    result = validate(batch_spec(batch=batch))
+    assert [e.field for e in result.errors] == ([field] if field else [])

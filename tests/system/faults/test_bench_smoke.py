@@ -12,7 +12,7 @@ pytestmark = pytest.mark.timeout(45)
 def test_bench_sync_counts_calls_and_queries(sandbox, sandbox_kubeconfig):
     small, large = bench_sync.run([6, 12], sandbox=sandbox, namespaces=2, cycles=1)
     assert (small["synced"], large["synced"]) == (6, 12)
-    assert small["api_calls"] == large["api_calls"] == 4  # pods + services, per namespace
+    assert small["api_calls"] == large["api_calls"] == 6  # pods + services + revisions, per namespace
     assert small["sql_queries"] == large["sql_queries"]
 
 

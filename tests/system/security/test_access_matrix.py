@@ -52,6 +52,7 @@ API_READ = rule(401, 404, OK, OK, OK, OK)
 API_CHANGE = rule(401, 404, 403, OK, OK, OK)
 API_CREATE = rule(401, 400, 403, OK, OK, OK)  # outsider: `nlp` is not their team (unknown_team)
 API_DRY_RUN = rule(401, 400, OK, OK, OK, OK)
+API_NO_RUNS = rule(401, 404, 403, 409, 409, 409)  # allowed, but the deployment's state refuses it
 ADMIN = rule(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, OK)
 ADMIN_REFUSED = {**ADMIN, "staff": 403}
 ADMIN_NOT_FOUND = {**ADMIN, "staff": 404}
@@ -68,6 +69,9 @@ EXPECTED = {
     "deployments/<int:pk>/rollback/": {"GET": (NOT_ALLOWED, None), "POST": (TEAM_CHANGE, {"revision": "1"})},
     "deployments/<int:pk>/teardown/": {"GET": (NOT_ALLOWED, None), "POST": (TEAM_CHANGE, {"confirm": "llama-chat"})},
     "deployments/<int:pk>/edit/": {"GET": (TEAM_EDIT, None)},
+    # An online deployment: "Run again" is refused with a message (no runs), the viewer's for their role.
+    "deployments/<int:pk>/runs/": {"GET": (NOT_ALLOWED, None), "POST": (TEAM_CHANGE, {})},
+    "deployments/<int:pk>/traffic/": {"GET": (TEAM_READ, None), "POST": (TEAM_CHANGE, {"action": "rollback"})},
     "new/": {"GET": (SIGNED_IN, None)},
     "drafts/<int:pk>/step/<int:step>/": {"GET": (OWN_ONLY, None), "POST": (OWN_ONLY, {"name": "chat-two"})},
     "drafts/<int:pk>/manifests.yaml": {"GET": (OWN_ONLY, None)},
@@ -77,6 +81,10 @@ EXPECTED = {
     "tokens/<int:token_id>/revoke/": {"GET": (POST_ONLY, None), "POST": (OWN_ONLY, {})},
     "api/v1/deployments/preview/": {"POST": (API_DRY_RUN, online_spec(name="preview-svc"))},
     "api/v1/deployments/$": {"GET": (API_SIGNED_IN, None), "POST": (API_CREATE, online_spec(name="new-svc"))},
+    # Runs of an online deployment: readers list none; the team's writers are told it has no runs (409).
+    "api/v1/deployments/<int:pk>/runs/": {"GET": (API_READ, None), "POST": (API_NO_RUNS, None)},
+    # Nothing to roll back on a deployment that never had a canary: 409 for writers, 403 for the viewer.
+    "api/v1/deployments/<int:pk>/rollout/": {"GET": (API_READ, None), "POST": (API_NO_RUNS, {"action": "rollback"})},
     "api/v1/deployments/(?P<pk>[0-9]+)/$": {
         "GET": (API_READ, None), "PATCH": (API_CHANGE, {"scaling": {"max_replicas": 4}}),
         "DELETE": (API_CHANGE, None)},
