@@ -18,7 +18,7 @@ from catalog.pricebook import PriceBook
 from specs.vocabulary import Status
 from spend import metering as spend
 from spend.budgets import budget_level
-from spend.models import DailySpend
+from spend.models import DailySpend, StatusSample
 from spend.rollups import retention_expression
 from teams.models import Team
 from teams.selectors import teams_for_user
@@ -117,24 +117,43 @@ def dashboard_read(user, *, team=None, status=None, page=1, per_page=PAGE_SIZE):
     in_use = list(Deployment.objects.filter(team__in=teams).exclude(status=Status.DELETED)
                   .values("team_id", "gpu_class").annotate(gpus=Sum("gpus_in_use"), count=Count("id")))
     prices = PriceBook({d.gpu_class for d in deployments} | {row["gpu_class"] for row in in_use})
+    cpu_burn = _cpu_burn(teams, prices, now)
     rows = []
     for d in deployments:
         money = spent.get(d.pk, {})
         state, left = scale_to_zero_state(
             d, retention_seconds=spend.retention_seconds(d.retention), min_replicas=_int(d.min_replicas), now=now
         )
-        rows.append(Row(d, (d.gpus_in_use * prices.price_now(d.gpu_class)).quantize(spend.CENT),
+        burn = d.gpus_in_use * prices.price_now(d.gpu_class) + cpu_burn.get(d.pk, (None, ZERO))[1]
+        rows.append(Row(d, burn.quantize(spend.CENT),
                         spend.money(money.get("today")), spend.money(money.get("month")), state, left))
-    totals = _team_totals(teams, team_spent, in_use, prices)
+    totals = _team_totals(teams, team_spent, in_use, prices, cpu_burn)
     return {"rows": rows, "teams": totals, "page": page_obj, "all_final": all(r.is_final for r in rows)}
 
 
-def _team_totals(teams, team_spent, in_use, prices):
+def _cpu_burn(teams, prices, now):
+    """{deployment id: (team id, $/hour)} of CPU-node deployments: the vCPUs and RAM of their latest sample
+    at the CPU rate in force (one query; GPU deployments have none). Deployments keep no CPU column."""
+    latest = (StatusSample.objects.filter(deployment__team__in=teams, deployment__gpu_class="")
+              .exclude(deployment__status=Status.DELETED).order_by("deployment_id", "-at")
+              .distinct("deployment_id").values_list("deployment_id", "deployment__team_id", "vcpus_in_use",
+                                                     "memory_gi_in_use"))
+    burn = {}
+    for pk, team_id, vcpus, memory in latest:
+        if vcpus or memory:
+            per_vcpu, per_gb = prices.cpu_rate_at(now)
+            burn[pk] = (team_id, vcpus * per_vcpu + memory * per_gb)
+    return burn
+
+
+def _team_totals(teams, team_spent, in_use, prices, cpu_burn):
     # Month and today count every deployment of the team, deleted ones too: their spend was real.
     burn, count = {}, {}
     for row in in_use:
         burn[row["team_id"]] = burn.get(row["team_id"], ZERO) + row["gpus"] * prices.price_now(row["gpu_class"])
         count[row["team_id"]] = count.get(row["team_id"], 0) + row["count"]
+    for team_id, dollars in cpu_burn.values():
+        burn[team_id] = burn.get(team_id, ZERO) + dollars
     return [
         TeamTotal(
             team=t, spent_usd=spend.money((team_spent.get(t.pk) or {}).get("month")),

@@ -21,6 +21,7 @@ from teams.selectors import user_can_deploy
 from ..models import Draft
 from .lifecycle import deployment_create, deployment_update
 from .preview import deployment_preview
+from .rollouts import rollout_start
 
 STEPS = 6
 REVIEW_STEP = 6
@@ -150,13 +151,17 @@ def draft_diff(*, draft, preview):
     return "".join(lines)
 
 
-def draft_deploy(*, user, draft):
+def draft_deploy(*, user, draft, canary_percent=None):
     """Create (or, for an edit, update) the deployment from the draft; the draft is then done.
 
-    Raises SpecInvalid or PermissionDenied from the lifecycle services unchanged.
+    `canary_percent`: an edit goes out as a canary with that share of the traffic. Raises SpecInvalid,
+    DeploymentConflict or PermissionDenied from the lifecycle and rollout services unchanged.
     """
     with transaction.atomic():
-        if draft.deployment_id:
+        if draft.deployment_id and canary_percent is not None:
+            deployment = rollout_start(user=user, deployment=draft.deployment, spec=draft.data,
+                                       canary_percent=canary_percent)
+        elif draft.deployment_id:
             deployment = deployment_update(user=user, deployment=draft.deployment, spec=draft.data)
         else:
             deployment = deployment_create(user=user, spec=draft.data, idempotency_key=f"wizard-draft-{draft.pk}")

@@ -1,6 +1,7 @@
 """The objects a revision stands for, in its team's namespace."""
 
-from specs.render import manifests_render, workflow_for_run
+from specs.render import manifests_render
+from specs.render_batch import workflow_for_run
 from specs.traffic import Rollout, rollout_apply
 
 

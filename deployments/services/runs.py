@@ -7,7 +7,7 @@ the run did: status, shards, start, end (its cost comes from the spend samples o
 from django.db.models import Max
 from django.utils.dateparse import parse_datetime
 
-from specs.render import run_workflow_name
+from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status
 
 from ..models import Deployment, Run

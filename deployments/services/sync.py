@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 import clusters
 from audit.models import Event
 from audit.services import event_build, events_record
-from specs.render import run_workflow_name
+from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status, Target
 from spend.metering import cpu_held
 from spend.models import StatusSample

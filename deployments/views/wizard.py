@@ -34,7 +34,7 @@ from ..services.drafts import (
     draft_start,
     manifests_yaml,
 )
-from ..services.lifecycle import SpecInvalid
+from ..services.lifecycle import DeploymentConflict, SpecInvalid
 
 # Over quota does not block: the deployment waits for platform staff approval instead.
 NON_BLOCKING = {"over_quota"}
@@ -169,13 +169,27 @@ def _deployment_url(deployment):
         return reverse("dashboard")
 
 
+def _canary_percent(request):
+    """The canary share chosen on the review step, or None for all traffic at once (the default)."""
+    if request.POST.get("rollout") != "canary":
+        return None
+    try:
+        return int(request.POST.get("canary_percent", ""))
+    except ValueError:
+        raise SpecInvalid([{"code": "invalid_value", "field": "canary_percent",
+                            "message": "Type the canary's share of traffic, a whole number from 1 to 99."}]) from None
+
+
 def _review(request, draft):
     errors = None
     if request.method == "POST":
         try:
-            deployment = draft_deploy(user=request.user, draft=draft)
+            deployment = draft_deploy(user=request.user, draft=draft, canary_percent=_canary_percent(request))
         except SpecInvalid as exc:
             errors = exc.errors
+        except DeploymentConflict as exc:  # a canary the deployment cannot take now (e.g. nothing ready yet)
+            errors = [{"code": "rollout_refused", "field": getattr(exc, "field", None) or "rollout",
+                       "message": str(exc)}]
         else:
             verb = "updated" if draft.deployment_id else "created"
             messages.success(request, f"{deployment} {verb}: {deployment.get_status_display().lower()}.")
@@ -189,10 +203,13 @@ def _review(request, draft):
     context = {
         "nav": "wizard", "draft": draft, "step": REVIEW_STEP, "steps": _steps_nav(draft),
         "preview": preview, "spec": preview["spec"], "errors": errors,
-        "blocking": [e for e in errors if e["code"] not in NON_BLOCKING],
+        # A refused canary is about the way out, not the spec: "to all traffic" still works.
+        "blocking": [e for e in errors if e["code"] not in NON_BLOCKING and e["code"] != "rollout_refused"],
         "yaml": manifests_yaml(preview["manifests"]) if preview["manifests"] else "",
         "diff": draft_diff(draft=draft, preview=preview),
         "back_url": _step_url(draft, REVIEW_STEP - 1),
+        # A change of a running online service may go out as a canary (deployments/services/rollouts.py).
+        "can_canary": bool(draft.deployment_id) and workload == "online" and draft.deployment.applied_revision,
     }
     return render(request, "deployments/wizard_review.html", context, status=400 if errors and
                   request.method == "POST" else 200)

@@ -165,3 +165,30 @@ def test_a_first_revision_and_a_batch_deployment_have_no_canary(db, deployer, ap
     errors = assert_error_shape(api(deployer).post(f"/api/v1/deployments/{batch.pk}/rollout/",
                                                    {"canary_percent": 20}, format="json"), 409)
     assert errors[0]["field"] == "workload"
+
+
+def test_an_edit_from_the_wizard_can_go_out_as_a_canary(serving, sandbox, deployer, login,
+                                                        django_capture_on_commit_callbacks, dispatched):
+    from deployments.models import Draft
+
+    d, client = serving, login(deployer)
+    assert client.get(f"/deployments/{d.pk}/edit/").status_code == 302
+    draft = Draft.objects.get(deployment=d)
+    Draft.objects.filter(pk=draft.pk).update(data=_changed(), step=6)
+    review = client.get(f"/drafts/{draft.pk}/step/6/").content.decode()
+    assert 'id="canary-choice"' in review and 'name="canary_percent"' in review
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/drafts/{draft.pk}/step/6/", {"rollout": "canary", "canary_percent": "20"})
+    assert response.status_code == 302
+    d.refresh_from_db()
+    assert (d.rollout_stable, d.rollout_candidate, d.canary_percent) == (1, 2, 20)
+    _push(d, 2)
+    assert [t["percent"] for t in sandbox.object(KSVC, NS, "canary")["spec"]["traffic"]] == [80, 20]
+
+
+def test_the_wizard_review_offers_no_canary_for_a_new_deployment(db, deployer, login, team):
+    from deployments.models import Draft
+
+    draft = Draft.objects.create(user=deployer, data=online_spec(name="fresh"), step=6)
+    review = login(deployer).get(f"/drafts/{draft.pk}/step/6/").content.decode()
+    assert "Deploy" in review and 'id="canary-choice"' not in review

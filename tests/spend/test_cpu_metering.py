@@ -157,3 +157,15 @@ def test_sync_samples_the_vcpus_and_ram_of_running_cpu_pods(sandbox, sandbox_kub
     sample = StatusSample.objects.get(deployment=d)
     assert (sample.gpus_in_use, sample.gpu_class) == (0, "")
     assert (sample.vcpus_in_use, sample.memory_gi_in_use) == (Decimal(8), Decimal(16))   # 2 pods × (4 vCPU, 8 GiB)
+
+
+def test_the_dashboard_burn_rate_counts_cpu_nodes(team, rate, login, owner):
+    # 2 pods × (8 vCPU, 16 GiB) now: 16 × $0.01 + 32 × $0.005 = $0.32 an hour, for the row and the team.
+    from deployments.selectors_dashboard import dashboard_read
+
+    d = cpu_deployment(team, status=Status.RUNNING, total_pods=2, ready_pods=2)
+    samples(d, timezone.now() - timedelta(minutes=3), 3, pods=2)
+    view = dashboard_read(owner)
+    row = next(r for r in view["rows"] if r.deployment.pk == d.pk)
+    assert row.burn_usd_per_hour == Decimal("0.32")
+    assert next(t for t in view["teams"] if t.team == team).burn_usd_per_hour == Decimal("0.32")
