@@ -97,12 +97,17 @@ def deployment_runs(deployment, *, limit=50, now=None):
     return runs
 
 
+def current_run(deployment):
+    """The run whose Workflow the cluster has (batch, not scheduled), for showing the manifests as applied."""
+    return deployment.current_run if deployment.target == Target.ARGO and not deployment.scheduled else None
+
+
 def deployment_manifests_yaml(deployment):
     """The current revision's objects as one YAML stream ('' when there is no revision)."""
     if not deployment.current_revision_id:
         return ""
     try:
-        objects = revision_manifests(deployment, deployment.current_revision)
+        objects = revision_manifests(deployment, deployment.current_revision, run=current_run(deployment))
     except (KeyError, TypeError, ValueError) as exc:
         # A stored spec the renderer no longer accepts must not take the whole page down.
         return f"# The manifests of this revision could not be rendered: {exc!r}\n"

@@ -22,7 +22,7 @@ from teams.slugs import TEAM_SLUG_HELP, is_team_slug
 
 from ..models import IdempotencyKey
 from ..selectors import deployment_get_for_user, deployments_for_user
-from ..selectors_detail import deployment_revisions
+from ..selectors_detail import current_run, deployment_revisions
 from ..services.lifecycle import deployment_create_once, deployment_rollback, deployment_teardown, deployment_update
 from ..services.manifests import revision_manifests
 from .renderers import YamlStreamRenderer
@@ -172,7 +172,7 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
     def manifests(self, request, pk=None):
         deployment = self.get_object()
         revision = deployment.current_revision
-        objects = revision_manifests(deployment, revision) if revision else []
+        objects = revision_manifests(deployment, revision, run=current_run(deployment)) if revision else []
         return Response({"revision": revision.number if revision else 0, "manifests": objects})
 
     @extend_schema(summary="Revision history, newest first", responses={200: RevisionSerializer(many=True)})

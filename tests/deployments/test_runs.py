@@ -175,3 +175,11 @@ def test_each_run_is_priced_from_the_spend_samples_of_its_own_window(deployer, t
     runs = {r.number: r for r in deployment_runs(d, now=t0 + timedelta(days=2))}
     assert runs[1].cost_usd == Decimal("5.40") and runs[1].duration_seconds == 1800  # 4 × 2.70 × 0.5 h
     assert runs[2].cost_usd == Decimal("10.80") and runs[2].duration_seconds == 3600  # 4 × 2.70 × 1 h
+
+
+def test_the_manifests_shown_are_the_current_runs_workflow(api, login, deployer, team, dispatched):
+    d = lifecycle.deployment_create(user=deployer, spec=batch_spec())
+    body = api(deployer).get(f"/api/v1/deployments/{d.pk}/manifests/").json()
+    assert [m["metadata"]["name"] for m in body["manifests"]] == ["nightly-batch-run-1"]
+    page = login(deployer).get(f"/deployments/{d.pk}/").content.decode()
+    assert "name: nightly-batch-run-1" in page.split('id="manifests"')[1]
