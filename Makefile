@@ -10,6 +10,8 @@ services:
 	@scripts/ensure-services.sh
 
 run: export KUBECONFIG := $(CURDIR)/.sandbox/kubeconfig
+run: export PROMETHEUS_URL := http://127.0.0.1:9090
+run: export PROMETHEUS_SCRAPE_SECONDS := 5
 run: install services
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py migrate --noinput
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo

@@ -34,6 +34,7 @@ from .objects import (
     objects_list,
     pods_list,
 )
+from .logs import deployment_pods_list, pod_logs, pod_logs_follow
 from .observe import Observation, live_objects, namespace_observe
 from .status import object_status, status_read
 from .volumes import claim_to_apply, created_by_gantry, is_claim
@@ -44,4 +45,5 @@ __all__ = [
     "api_client", "cluster_ping", "events_list", "live_objects", "namespace_ensure", "namespace_for",
     "namespace_observe", "object_apply", "object_describe", "object_get", "object_status", "objects_apply",
     "objects_delete", "objects_list", "pods_list", "status_read", "claim_to_apply", "created_by_gantry", "is_claim",
+    "deployment_pods_list", "pod_logs", "pod_logs_follow",
 ]

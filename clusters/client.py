@@ -99,15 +99,15 @@ def _server_message(exc):
     return f"HTTP {exc.status} {exc.reason or ''}".strip()
 
 
-def request(method, path, *, query=None, body=None, content_type=None, what=""):
-    """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404)."""
+def _open(method, path, *, query=None, body=None, content_type=None, accept="application/json", timeout=None,
+          prefix=""):
+    """Send one request; the response, unread, once its status is 2xx. Raises ClusterError (NotFound for 404)."""
     api = api_client()
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": accept}
     if body is not None:
         headers["Content-Type"] = content_type or "application/json"
-    prefix = f"{what}: " if what else ""
     try:
-        request = api.param_serialize(
+        prepared = api.param_serialize(
             method=method,
             resource_path=path,
             query_params=list((query or {}).items()),
@@ -115,12 +115,13 @@ def request(method, path, *, query=None, body=None, content_type=None, what=""):
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = api.call_api(*request, _request_timeout=settings.KUBE_REQUEST_TIMEOUT)
-        data = response.read()
+        response = api.call_api(*prepared, _request_timeout=timeout or settings.KUBE_REQUEST_TIMEOUT)
         if not 200 <= response.status <= 299:
+            data = response.read()
             raise ApiException(
                 status=response.status, reason=response.reason, body=data.decode("utf-8", "replace")
             )
+        return response
     except ApiException as exc:
         if exc.status == 0:  # raised by the client itself (TLS trouble and the like)
             raise ClusterError(f"{prefix}{exc.reason}", permanent=False) from exc
@@ -130,11 +131,32 @@ def request(method, path, *, query=None, body=None, content_type=None, what=""):
         permanent = exc.status in _PERMANENT_STATUSES or (400 <= exc.status < 500 and exc.status != 429)
         raise ClusterError(message, permanent=permanent) from exc
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        # Timeouts, refused or dropped connections: the API server may be back in a moment.
-        raise ClusterError(f"{prefix}cannot reach the Kubernetes API ({type(exc).__name__}: {exc})") from exc
+        raise unreachable(exc, prefix) from exc
+
+
+def unreachable(exc, prefix=""):
+    """Timeouts, refused or dropped connections: the API server may be back in a moment."""
+    return ClusterError(f"{prefix}cannot reach the Kubernetes API ({type(exc).__name__}: {exc})")
+
+
+def request(method, path, *, query=None, body=None, content_type=None, what=""):
+    """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404)."""
+    prefix = f"{what}: " if what else ""
+    response = _open(method, path, query=query, body=body, content_type=content_type, prefix=prefix)
+    try:
+        data = response.read()
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise unreachable(exc, prefix) from exc
     if not data:
         return {}
     try:
         return json.loads(data)
     except ValueError as exc:
         raise ClusterError(f"{prefix}the Kubernetes API answered with something that is not JSON") from exc
+
+
+def request_stream(path, *, query=None, timeout=None, what=""):
+    """A GET whose body is not JSON (a log): the open urllib3 response, for the caller to read in pieces
+    and release. `timeout` is (connect, read) seconds. Raises ClusterError (NotFound for 404)."""
+    prefix = f"{what}: " if what else ""
+    return _open("GET", path, query=query, accept="*/*", timeout=timeout, prefix=prefix).response

@@ -9,7 +9,7 @@ from django.conf import settings
 from clusters import ClusterError
 from spend.rollups import rollup_spend as spend_rollup_run
 
-from . import dispatch
+from . import dispatch, metrics
 from .services import push, sync
 from .services import reconcile as reconcile_service
 
@@ -28,6 +28,7 @@ def _retry_or_raise(task, exc):
     """Retry a transient ClusterError while attempts remain; returns when the caller should give up."""
     if not exc.permanent and task.request.retries < settings.PUSH_MAX_RETRIES:
         log.warning("%s: %s (attempt %s, will retry)", task.name, exc.message, task.request.retries + 1)
+        metrics.metric_count(metrics.RETRY + task.name.rsplit(".", 1)[-1])
         raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries),
                          max_retries=settings.PUSH_MAX_RETRIES)
 
@@ -35,12 +36,15 @@ def _retry_or_raise(task, exc):
 @shared_task(name=dispatch.PUSH, bind=True, acks_late=True, max_retries=None)
 def push_deployment(self, deployment_id, revision):
     try:
-        return push.deployment_push(deployment_id=deployment_id, revision=revision)
+        applied = push.deployment_push(deployment_id=deployment_id, revision=revision)
     except ClusterError as exc:
         _retry_or_raise(self, exc)
         message = exc.message if exc.permanent else f"{exc.message} (gave up after {self.request.retries + 1} attempts)"
         push.deployment_push_failed(deployment_id=deployment_id, revision=revision, message=message)
+        metrics.metric_count(metrics.PUSH_FAILED)
         return False
+    metrics.metric_count(metrics.PUSH_APPLIED if applied else metrics.PUSH_SKIPPED)
+    return applied
 
 
 @shared_task(name=dispatch.TEARDOWN, bind=True, acks_late=True, max_retries=None)
@@ -52,6 +56,7 @@ def teardown_deployment(self, deployment_id):
         if exc.permanent:
             # Retrying cannot help (403, 422 ...): say so on the deployment instead of retrying forever.
             push.deployment_teardown_failed(deployment_id=deployment_id, message=exc.message)
+            metrics.metric_count(metrics.TEARDOWN_FAILED)
         else:
             # Still deleting: the reconcile task queues the teardown again later.
             log.error("teardown of deployment %s failed: %s", deployment_id, exc.message)

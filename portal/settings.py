@@ -40,11 +40,14 @@ INSTALLED_APPS = [
     "audit",
     "teams",
     "catalog",
+    "notifications",
     "spend",
     "deployments",
 ]
 
 MIDDLEWARE = [
+    "portal.logs.RequestContextMiddleware",  # first: its request id is on every later log line
+    "portal.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -151,6 +154,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
 }
 CELERY_TASK_PUBLISH_RETRY = False
+# Workers log through LOGGING below (JSON with the task id), not Celery's own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SYNC_INTERVAL_SECONDS = env_float("SYNC_INTERVAL_SECONDS", 5.0, minimum=0.5)
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 15.0, minimum=1.0)
 ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0)
@@ -189,6 +194,11 @@ KUBECONFIG = env_str("KUBECONFIG", "")
 KUBE_CONTEXT = env_str("KUBE_CONTEXT", "")
 KUBE_REQUEST_TIMEOUT = env_float("KUBE_REQUEST_TIMEOUT", 10.0, minimum=0.1)
 
+# Request metrics on the deployment page (Prometheus HTTP API, e.g. http://127.0.0.1:9090); empty: off.
+PROMETHEUS_URL = env_str("PROMETHEUS_URL", "").rstrip("/")
+# Its scrape interval: rate() windows span at least four scrapes (the current values use exactly four).
+PROMETHEUS_SCRAPE_SECONDS = env_float("PROMETHEUS_SCRAPE_SECONDS", 15.0, minimum=0.1)
+
 # Requests per token (or per browser session): "<n>/<sec|min|hour|day>"; read on every request.
 API_THROTTLE_RATE = env_str("API_THROTTLE_RATE", "600/min")
 
@@ -225,11 +235,21 @@ CACHES = {
     }
 }
 
+# One JSON object per line in production (LOG_FORMAT=json), readable lines with DEBUG; both carry the
+# request, user, deployment and task ids that portal/logs.py keeps in context.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r} must be json or text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(task_id)s] %(message)s"},
+        "json": {"()": "pythonjsonlogger.json.JsonFormatter", "timestamp": True,
+                 "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(user)s %(deployment_id)s %(task_id)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"kubernetes": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
 }
@@ -244,3 +264,20 @@ LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
 # The ingress or load balancer in front of Gantry: the client address is then taken from
 # X-Forwarded-For (the right-most entry that is not one of these), never from the proxy itself.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is 404 (see portal/metrics.py).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Notifications: email through Django's backend (SMTP in production); webhooks are signed POSTs.
+# Django 6.1's MAILERS (the EMAIL_* settings are deprecated); the password may come from EMAIL_PASSWORD_FILE.
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": {
+    "host": env_str("EMAIL_HOST", "localhost"), "port": env_int("EMAIL_PORT", 25, minimum=1),
+    "username": env_str("EMAIL_USER", ""), "password": env_str("EMAIL_PASSWORD", ""),
+    "use_tls": env_bool("EMAIL_USE_TLS", False), "timeout": env_int("EMAIL_TIMEOUT", 10, minimum=1),
+}}}
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "gantry@localhost")
+# The portal's address as users reach it, for links in messages (e.g. https://gantry.example.com).
+PORTAL_URL = env_str("PORTAL_URL", "")
+NOTIFICATIONS_WEBHOOK_TIMEOUT = env_float("NOTIFICATIONS_WEBHOOK_TIMEOUT", 5.0, minimum=0.5)
+# Webhooks into private networks (the cluster's API, cloud metadata) are refused unless this is on.
+NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_WEBHOOKS", DEBUG)

@@ -19,9 +19,10 @@ import yaml
 
 from .errors import ApiError, bad_request
 from .nonresource import nonresource_answer, review_answer
-from .pod_logs import pod_log
+from .pod_logs import FOLLOW_LIMIT, FOLLOW_TRUE, ContainerLog
 from .resources import resource_type_for_path
 from .selectors import SelectorError, selector_parse
+from .sim_metrics import pods_metrics_text
 from .store import Store
 from .tables import table, table_version
 from .traffic_log import FaultPlan, RequestLog
@@ -79,6 +80,10 @@ class SandboxHandler(kmock.KubernetesScaffold):
                 headers = {"Retry-After": "1"} if fault.status == 429 else None
                 return _status_response(fault.status, fault.message or "injected fault", headers=headers)
         try:
+            if raw_request.path == "/metrics/pods":  # what queue-proxy and DCGM would export (sim_metrics)
+                text = pods_metrics_text(self.store)
+                return aiohttp.web.Response(text=text, content_type="text/plain", charset="utf-8",
+                                            headers={"X-Content-Type-Options": "nosniff"})
             answer = await nonresource_answer(raw_request)
             if answer is not None:
                 return answer
@@ -107,7 +112,7 @@ class SandboxHandler(kmock.KubernetesScaffold):
                 raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
             return review_answer(rt, body)
         if method == "GET" and sub == "log" and rt.kind == "Pod":
-            return aiohttp.web.Response(text=pod_log(store.get(rt, namespace, name), query), content_type="text/plain")
+            return await self._log(raw_request, rt, namespace, name)
         if method == "GET" and query.get("watch") in ("true", "1"):
             return await self._watch(raw_request, rt, namespace, name, as_table=as_table, include=include)
         if method == "GET" and name is None:
@@ -149,6 +154,40 @@ class SandboxHandler(kmock.KubernetesScaffold):
             return _json(deleted if rt.returns_deleted or deleted["metadata"].get("deletionTimestamp")
                          else _delete_status(rt, deleted))
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    async def _log(self, raw_request, rt, namespace, name):
+        """A pod's log; with ?follow=true the kubelet keeps the stream open and writes lines as they come,
+        until the container stops or the client leaves (the sandbox also stops after FOLLOW_LIMIT)."""
+        log_ = ContainerLog(self.store.get(rt, namespace, name), raw_request.query)
+        now = time.time()
+        text = log_.first(now)
+        if raw_request.query.get("follow") not in FOLLOW_TRUE or log_.ended:
+            return aiohttp.web.Response(text=text, content_type="text/plain")
+        response = aiohttp.web.StreamResponse(headers={"Content-Type": "text/plain"})
+        deadline = time.monotonic() + FOLLOW_LIMIT
+        try:
+            await response.prepare(raw_request)
+            await response.write(text.encode())
+            while time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+                transport = raw_request.transport
+                if transport is None or transport.is_closing():
+                    break
+                try:
+                    pod = self.store.get(rt, namespace, name)
+                except ApiError:
+                    break  # the pod is gone: the kubelet's stream ends with it
+                later = time.time()
+                lines = log_.lines(now, later)
+                now = later
+                if lines:
+                    await response.write(log_.render(lines).encode())
+                if _terminated(pod, log_.container["name"]):
+                    break
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass
+        return response
 
     async def _watch(self, raw_request, rt, namespace, name, *, as_table=None, include="Metadata"):
         query = raw_request.query
@@ -196,6 +235,11 @@ class SandboxHandler(kmock.KubernetesScaffold):
         finally:
             self.store.watch_close(watcher)
         return response
+
+
+def _terminated(pod, container):
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any("terminated" in (cs.get("state") or {}) for cs in statuses if cs.get("name") == container)
 
 
 def _delete_status(rt, deleted):

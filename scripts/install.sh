@@ -24,6 +24,10 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "installing Debian's chromium for the browser tests"
   (apt-get update -q && apt-get install -y -q chromium) >/dev/null
 fi
+if ! command -v prometheus >/dev/null 2>&1; then
+  echo "installing Debian's prometheus for the request metrics (make run, tests)"
+  (apt-get update -q && apt-get install -y -q --no-install-recommends prometheus) >/dev/null
+fi
 # Checked by a file the pages load, not the folder: an emptied node_modules reinstalls too.
 if [ -f package.json ] && { [ ! -f node_modules/chart.js/package.json ] || [ package.json -nt node_modules ]; }; then
   npm ci --silent --no-audit --no-fund && touch node_modules

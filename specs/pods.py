@@ -15,6 +15,10 @@ from .cpu import CPU_NODE_FAMILIES, CPU_NODE_LABEL, on_cpu
 from .formats import split_uri
 from .runtimes import CUSTOM, MODEL_MOUNT, container_fields, endpoint_env, model_location, probes, runtime_kind
 
+# The model container's name per target: KServe's predictor container is `kserve-container` (the name
+# KServe itself gives it), an Argo shard's is `main` (Argo's name for a template's container).
+MODEL_CONTAINERS = {"knative": "model", "kserve": "kserve-container", "argo": "main"}
+
 
 def gantry_labels(spec):
     return {

@@ -5,7 +5,15 @@ in a fixed order), so a re-push changes nothing and drift is a plain diff.
 Annotation and Argo parameter values are strings, as the API server wants.
 """
 
-from .pods import gantry_labels, model_claim, model_volume, node_affinity, object_metadata, pod_container
+from .pods import (
+    MODEL_CONTAINERS,
+    gantry_labels,
+    model_claim,
+    model_volume,
+    node_affinity,
+    object_metadata,
+    pod_container,
+)
 from .render_batch import workflow_render
 from .runtimes import MODEL_MOUNT, s3_endpoint, streams_from_s3
 from .traffic import rollout_apply
@@ -59,7 +67,7 @@ def knative_service_render(spec, *, revision=None, rollout=None):
     visibility = {}
     if spec["access"]["visibility"] == "cluster-local":
         visibility["networking.knative.dev/visibility"] = "cluster-local"
-    container = pod_container(spec, "model")
+    container = pod_container(spec, MODEL_CONTAINERS["knative"])
     volumes = model_volume(spec, container)
     pod_spec = {
         "affinity": node_affinity(spec),
@@ -123,7 +131,7 @@ def inference_service_render(spec, *, revision=None, service_account=False, roll
     predictor = {
         "affinity": node_affinity(spec),
         "containerConcurrency": _container_concurrency(spec),
-        "containers": [pod_container(spec, "kserve-container", downloaded=True)],
+        "containers": [pod_container(spec, MODEL_CONTAINERS["kserve"], downloaded=True)],
         "labels": gantry_labels(spec),
         "maxReplicas": scaling["max_replicas"],
         "minReplicas": scaling["min_replicas"],

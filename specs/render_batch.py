@@ -2,7 +2,7 @@
 
 from clusters.labels import RUN_LABEL
 
-from .pods import gantry_labels, model_volume, node_affinity, object_metadata, pod_container
+from .pods import MODEL_CONTAINERS, gantry_labels, model_volume, node_affinity, object_metadata, pod_container
 
 
 def workflow_render(spec, *, revision=None):
@@ -20,7 +20,7 @@ def workflow_render(spec, *, revision=None):
         {"name": "SHARD_INDEX", "value": "{{inputs.parameters.shard-index}}"},
         {"name": "SHARD_COUNT", "value": "{{workflow.parameters.shard-count}}"},
     ]
-    container = pod_container(spec, "main", env_extra=shard_env, with_port=False)
+    container = pod_container(spec, MODEL_CONTAINERS["argo"], env_extra=shard_env, with_port=False)
     shard_template = {
         "name": "shard",
         "inputs": {"parameters": [{"name": "shard-index"}]},

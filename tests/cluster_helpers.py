@@ -1,5 +1,6 @@
 """Helpers shared by the cluster, lifecycle, sync and worker tests (not fixtures: plain functions)."""
 
+import datetime
 import time
 
 from deployments.services.lifecycle import deployment_create
@@ -44,3 +45,23 @@ def wait_for(predicate, *, timeout=20.0, interval=0.1, step=None, message="condi
         if step is not None:
             step()
         time.sleep(interval)
+
+
+def iso_ago(seconds_ago):
+    """UTC, as Kubernetes writes a time, `seconds_ago` before now."""
+    moment = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds_ago)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pod_running(core, namespace, name, *, image="vllm/vllm-openai:v0.11.0", container="model",
+                started_ago=30, last_state=None, extra=(), labels=None, ready=True):
+    """A pod whose containers started `started_ago` seconds ago (the sandbox's log is told from that time)."""
+    containers = [{"name": container, "image": image}, *({"name": c, "image": "queue-proxy"} for c in extra)]
+    core.create_namespaced_pod(namespace, {"metadata": {"name": name, "labels": dict(labels or {})},
+                                           "spec": {"containers": containers}})
+    statuses = [{"name": c["name"], "image": c["image"], "imageID": "", "ready": ready,
+                 "restartCount": 1 if last_state else 0, "state": {"running": {"startedAt": iso_ago(started_ago)}},
+                 **({"lastState": last_state} if last_state else {})} for c in containers]
+    conditions = [{"type": "Ready", "status": "True" if ready else "False"}]
+    core.patch_namespaced_pod_status(name, namespace, {"status": {"phase": "Running", "conditions": conditions,
+                                                                  "containerStatuses": statuses}})

@@ -17,7 +17,7 @@ def pytest_configure(config):
 
 pytest_plugins = [
     "tests.sandbox_fixtures", "tests.worker_fixtures", "tests.browser_fixtures", "tests.dispatch_fixtures",
-    "tests.api_fixtures",
+    "tests.api_fixtures", "tests.prometheus_fixtures",
 ]
 
 

@@ -8,6 +8,7 @@ with the assertions the tests need: `dispatched.push.assert_called_once_with(pk,
 import pytest
 
 from deployments import dispatch
+from notifications import dispatch as notifications_dispatch
 
 
 class TaskCalls:
@@ -39,6 +40,7 @@ class Dispatched:
         self.push = TaskCalls(self, dispatch.PUSH)
         self.teardown = TaskCalls(self, dispatch.TEARDOWN)
         self.sync = TaskCalls(self, dispatch.SYNC)
+        self.deliver = TaskCalls(self, notifications_dispatch.DELIVER)
 
     def __call__(self, name, args):
         self.sent.append((name, tuple(args)))
@@ -50,4 +52,5 @@ def dispatched(request, monkeypatch):
         return None
     recorder = Dispatched()
     monkeypatch.setattr(dispatch, "_send", recorder)
+    monkeypatch.setattr(notifications_dispatch, "_send", recorder)
     return recorder

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from audit.models import Event
 from catalog.selectors import catalog_snapshot
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.cost import cost_estimate
 from specs.vocabulary import Status
 
@@ -21,6 +23,12 @@ from .lifecycle import DeploymentConflict, deployment_fields_from_spec, deployme
 def _cost(spec):
     """The cost of a stored revision at today's prices (what the team's budget will count for it)."""
     return cost_estimate(spec, catalog=catalog_snapshot())
+
+
+def _requester(deployment, number):
+    """Who asked for the revision staff decided on: they hear the decision."""
+    revision = deployment.revisions.select_related("created_by").filter(number=number).first()
+    return revision.created_by if revision else deployment.created_by
 
 
 def _staff_check(user):
@@ -47,6 +55,9 @@ def deployment_approve(*, user, deployment, revision):
                                          "is waiting now; review that one.")
             raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
         push_dispatch(deployment_id=deployment.pk, revision=revision)
+        notify(kind=EventKind.APPROVED, team=deployment.team, deployment=deployment,
+               requester=_requester(deployment, revision), data={"revision": revision},
+               message=f"Revision {revision} was approved by {user.get_username()} and is queued.")
     return deployment
 
 
@@ -80,4 +91,7 @@ def deployment_reject(*, user, deployment, reason):
             )
         if not moved:
             raise DeploymentConflict("This request is no longer waiting for approval; reload the page.")
+        notify(kind=EventKind.REJECTED, team=deployment.team, deployment=deployment,
+               requester=_requester(deployment, rejected_number), data={"revision": rejected_number},
+               message=f"Revision {rejected_number} was rejected by {user.get_username()}: {reason}")
     return deployment

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from audit.models import Event
 from audit.services import event_record
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.checker import Issue
 from specs.preview import preview_document, spec_preview
 from specs.vocabulary import Status, Target, Workload
@@ -113,6 +115,11 @@ def deployment_fields_from_spec(spec, target=None, *, cost):
     }
 
 
+def _approval_needed_notify(deployment, number, reason):
+    notify(kind=EventKind.APPROVAL_NEEDED, team=deployment.team, deployment=deployment, data={"revision": number},
+           message=f"Revision {number} waits for platform staff approval: {reason}")
+
+
 def _body_hash(spec):
     return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
 
@@ -167,6 +174,8 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
                                               body_hash=body_hash)
             if status == Status.QUEUED:
                 push_dispatch(deployment_id=deployment.pk, revision=1)
+            else:
+                _approval_needed_notify(deployment, 1, over_quota_reason)
     except IntegrityError:
         if idempotency_key and (known := _idempotent_known(user, idempotency_key, body_hash)):
             return known, False  # the same request raced itself
@@ -216,6 +225,8 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
                 run_record(deployment=deployment, revision=number, user=user)  # a changed run is a new run
             if new == Status.QUEUED:
                 push_dispatch(deployment_id=deployment.pk, revision=number)
+            else:
+                _approval_needed_notify(deployment, number, over_quota_reason)
     except IntegrityError:  # another change took this revision number first
         raise changed_meanwhile from None
     return deployment

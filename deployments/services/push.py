@@ -13,6 +13,8 @@ from django.utils import timezone
 import clusters
 from audit.models import Event
 from audit.services import event_record
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.vocabulary import Status, Target
 
 from ..models import Deployment, Revision
@@ -151,11 +153,15 @@ def deployment_push_failed(*, deployment_id, revision, message):
     deployment = Deployment.objects.filter(pk=deployment_id).select_related("current_revision").first()
     if deployment is None or (deployment.current_revision and revision < deployment.current_revision.number):
         return False
-    return deployment_transition(
+    moved = deployment_transition(
         deployment=deployment, expected=(Status.APPLYING, Status.QUEUED), new=Status.FAILED,
         message=f"Push of revision {revision} failed: {message}", status_message=message,
         data={"revision": revision},
     )
+    if moved:
+        notify(kind=EventKind.PUSH_FAILED, team=deployment.team, deployment=deployment, data={"revision": revision},
+               message=f"Push of revision {revision} failed: {message}")
+    return moved
 
 
 def deployment_teardown_failed(*, deployment_id, message):
@@ -163,10 +169,14 @@ def deployment_teardown_failed(*, deployment_id, message):
     deployment = Deployment.objects.filter(pk=deployment_id).first()
     if deployment is None:
         return False
-    return deployment_transition(
+    moved = deployment_transition(
         deployment=deployment, expected=Status.DELETING, new=Status.TEARDOWN_FAILED, kind=Event.Kind.TEARDOWN,
         message=f"Tear down failed: {message}", status_message=message,
     )
+    if moved:
+        notify(kind=EventKind.TEARDOWN_FAILED, team=deployment.team, deployment=deployment,
+               message=f"Tear down failed: {message}")
+    return moved
 
 
 def deployment_teardown_run(*, deployment_id):

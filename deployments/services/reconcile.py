@@ -11,6 +11,8 @@ from django.utils import timezone
 import clusters
 from audit.models import Event
 from audit.services import event_record
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.vocabulary import Status, Target
 
 from ..dispatch import push_dispatch, teardown_dispatch
@@ -81,6 +83,8 @@ def drift_detect():
             Deployment.objects.filter(pk=d.pk).update(drift_detected_at=now)
             event_record(deployment=d, kind=Event.Kind.DRIFT, message=f"{reason}; {outcome}",
                          data={"revision": d.applied_revision})
+            notify(kind=EventKind.DRIFT, team=d.team, deployment=d, message=f"{reason}; {outcome}",
+                   data={"revision": d.applied_revision})
     return drifted
 
 

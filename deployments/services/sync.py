@@ -7,6 +7,7 @@ whatever the number of deployments. What an observation means is decided in depl
 """
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import replace
 from datetime import timedelta
@@ -20,11 +21,14 @@ from django.utils.dateparse import parse_datetime
 import clusters
 from audit.models import Event
 from audit.services import event_build, events_record
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status, Target
 from spend.metering import cpu_held
 from spend.models import StatusSample
 
+from ..metrics import sync_cycle_record
 from ..models import Deployment, Revision
 from ..state import SYNCED_STATUSES, SYSTEM, status_from_observation, transition_allowed
 from .runs import runs_mirror, scheduled_runs_record
@@ -134,11 +138,14 @@ def status_sync(*, deployment_ids=None):
         cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK])
         if not cursor.fetchone()[0]:
             return {"namespaces": 0, "deployments": 0, "changed": 0, "skipped": True}
+    started = time.monotonic()
     try:
-        return _status_sync(deployment_ids)
+        result = _status_sync(deployment_ids)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK])
+    sync_cycle_record(seconds=time.monotonic() - started, **result)
+    return result
 
 
 def _status_sync(deployment_ids):
@@ -169,6 +176,7 @@ def _status_sync(deployment_ids):
         return {"namespaces": len(by_namespace), "deployments": 0, "changed": 0}
 
     samples, events, locked, ready = [], [], [], []
+    finished = []  # batch runs that ended this cycle: the team hears of them
     with transaction.atomic():
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
@@ -191,6 +199,8 @@ def _status_sync(deployment_ids):
                 d.status, d.updated_at = new, now
                 if new == Status.SCALED_TO_ZERO:
                     d.scaled_to_zero_at = now
+                if d.target == Target.ARGO and new in (Status.SUCCEEDED, Status.FAILED):
+                    finished.append((d, message))
                 events.append(event_build(deployment=d, kind=Event.Kind.STATUS, from_status=before, to_status=new,
                                           message=message or f"Now {d.get_status_display().lower()}"))
             if _sample_due(d, now, changed=new != before or seen_before != (d.ready_pods, d.total_pods,
@@ -212,4 +222,7 @@ def _status_sync(deployment_ids):
         scheduled_runs_record({d: children[d.pk] for d in locked if d.pk in children})
         StatusSample.objects.bulk_create(samples)
         events_record(events)
+        for d, message in finished:
+            notify(kind=EventKind.RUN_FINISHED, team=d.team, deployment=d, data={"run": d.current_run},
+                   message=message or f"Run {d.current_run} {d.get_status_display().lower()}")
     return {"namespaces": len(by_namespace), "deployments": len(locked), "changed": len(events)}

@@ -3,7 +3,19 @@
   "use strict";
   const COLORS = { ready: "#1f7a4d", total: "#3451d1", cost: "#b86e00" };
 
+  // Request metrics (templates/deployments/metrics.html): one line per series, gaps where no data.
+  const METRIC_LINES = {
+    requests: [["Requests/s", "rps", COLORS.total]],
+    latency: [["p50", "p50", COLORS.ready], ["p95", "p95", COLORS.cost], ["p99", "p99", "#b3261e"]],
+    load: [["Errors %", "errors", "#b3261e"], ["Concurrency / replica", "concurrency", COLORS.total]],
+    gpu: [["GPU utilisation %", "gpu_util", COLORS.ready], ["GPU memory GiB", "gpu_mem", COLORS.cost]],
+  };
+
   function datasets(kind, data) {
+    if (METRIC_LINES[kind]) {
+      return { type: "line", sets: METRIC_LINES[kind].map(([label, key, color]) => (
+        { label: label, data: data[key], borderColor: color, pointRadius: 0, spanGaps: false })) };
+    }
     if (kind === "cost") {
       return { type: "bar", sets: [{ label: data.cost_label || "USD", data: data.cost, backgroundColor: COLORS.cost }] };
     }
@@ -36,7 +48,7 @@
         plugins: { legend: { display: spec.sets.length > 1, position: "bottom" } },
         scales: {
           x: { ticks: { maxTicksLimit: 8, autoSkip: true }, grid: { display: false } },
-          y: { beginAtZero: true, ticks: { precision: canvas.dataset.kind === "cost" ? undefined : 0 } },
+          y: { beginAtZero: true, ticks: { precision: canvas.dataset.kind === "pods" ? 0 : undefined } },
         },
       },
     });

@@ -23,3 +23,36 @@ document.addEventListener("change", (event) => {
   const ours = image.value === "" || Object.values(defaults).includes(image.value);
   if (ours) image.value = defaults[event.target.value] || "";
 });
+// Logs panel: with Follow on, the log API's follow=1 stream is appended to the <pre> as it comes. The server
+// ends each stream within a minute, so it is reopened while this <pre> is still on the page; unticking
+// Follow redraws the panel without data-follow-url and the old stream is cancelled at its next chunk.
+function logFollow(pre) {
+  if (pre.dataset.streaming) return;
+  pre.dataset.streaming = "1";
+  const open = () => {
+    if (!pre.isConnected) return;
+    const decoder = new TextDecoder();
+    fetch(pre.dataset.followUrl, { credentials: "same-origin", headers: { Accept: "text/plain" } })
+      .then((response) => {
+        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+        const reader = response.body.getReader();
+        const pump = () => reader.read().then(({ done, value }) => {
+          if (!pre.isConnected) return reader.cancel();
+          if (done) return open();
+          const atEnd = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 8;
+          pre.append(decoder.decode(value, { stream: true }));
+          while (pre.childNodes.length > 2000) pre.firstChild.remove();
+          if (atEnd) pre.scrollTop = pre.scrollHeight;
+          return pump();
+        });
+        return pump();
+      })
+      .catch(() => { setTimeout(open, 5000); });
+  };
+  pre.scrollTop = pre.scrollHeight;
+  open();
+}
+document.addEventListener("htmx:load", (event) => {
+  const root = event.detail.elt;
+  if (root.querySelectorAll) root.querySelectorAll("pre[data-follow-url]").forEach(logFollow);
+});

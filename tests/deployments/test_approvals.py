@@ -58,7 +58,7 @@ def test_staff_approve_from_the_console_and_the_push_is_queued(
     over_budget.refresh_from_db()
     assert over_budget.status == Status.QUEUED
     assert over_budget.decided_by == staff and over_budget.decided_at is not None
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the push, and the email telling the requester
     push.assert_called_once_with(over_budget.pk, 1)
     event = over_budget.events.get(kind=Event.Kind.APPROVAL)
     assert (event.actor, event.from_status, event.to_status) == (staff, "pending_approval", "queued")

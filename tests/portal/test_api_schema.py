@@ -68,8 +68,9 @@ def wsgi_app():
 
 
 @pytest.fixture
-def fuzz_context(settings, team, owner):
-    """An owner's token and a real deployment, so detail, patch and rollback reach the services."""
+def fuzz_context(settings, team, owner, sandbox_kubeconfig):
+    """An owner's token and a real deployment, so detail, patch and rollback reach the services; a cluster
+    (the sandbox), so reads that ask it (logs) answer from it: a 503 for "no cluster" is not what is fuzzed."""
     settings.API_THROTTLE_RATE = "100000/min"
     _, key = token_create(user=owner, name="schemathesis")
     return {"headers": {"Authorization": f"Token {key}"}, "deployment": stored_deployment(team, created_by=owner)}

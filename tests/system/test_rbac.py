@@ -16,9 +16,11 @@ from deployments.services import lifecycle, push
 from deployments.services.reconcile import reconcile
 from deployments.services.sync import status_sync
 from tests.cluster_helpers import deployment_pushed
+from tests.factories import batch_spec
 
 K8S = Path(__file__).resolve().parents[2] / "k8s"
-PATH_RE = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?P<resource>[^/?]+)(?P<name>/[^/?]+)?")
+PATH_RE = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?P<resource>[^/?]+)"
+                     r"(?P<name>/[^/?]+)?(?P<sub>/[^/?]+)?")
 VERBS = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
 
@@ -36,11 +38,11 @@ def _needed(requests):
     needed = set()
     for request in requests:
         path = request.path
-        if path.startswith("/version"):
-            continue
+        if path.startswith(("/version", "/metrics/")):
+            continue  # the version check, and the session's Prometheus scraping the sandbox: no RBAC
         match = PATH_RE.match(path)
         assert match, f"unexpected API path {path}"
-        resource = match["resource"]
+        resource = match["resource"] + (match["sub"] or "")  # pods/log is its own RBAC resource
         if resource == "namespaces" and match["name"]:
             verb = VERBS[request.method]
         elif match["name"]:
@@ -83,11 +85,19 @@ def test_the_role_covers_exactly_what_gantry_does(sandbox, sandbox_kubeconfig, d
                                       "precision": "bf16", "format": "tensorizer"},
                                storage={"tier": "nvme-pvc", "pvc_size_gi": 100})
     batch = deployment_pushed(deployer, name="nightly", batch=True)
+    scheduled = lifecycle.deployment_create(user=deployer, spec=batch_spec(name="hourly", batch={
+        "inputs_uri": "s3://data/in/", "outputs_uri": "s3://data/out/", "schedule": "@hourly"}))
+    assert push.deployment_push(deployment_id=scheduled.pk, revision=1)
     sandbox.simulator.tick()
     status_sync()
     reconcile()
     cluster.events_list("tenant-nlp", "chat")
-    for deployment in (online, kserve, volume, batch):
+    sandbox.simulator.advance(300)  # past the start-up: a log to read
+    sandbox.simulator.tick()
+    pod = next(p for p in cluster.deployment_pods_list("tenant-nlp", "chat") if p["ready"])
+    cluster.pod_logs("tenant-nlp", pod["name"], container="model", tail=10)
+    list(cluster.pod_logs_follow("tenant-nlp", pod["name"], container="model", tail=1, seconds=0.5))
+    for deployment in (online, kserve, volume, batch, scheduled):
         deployment.refresh_from_db()
         lifecycle.deployment_teardown(user=deployer, deployment=deployment)
         push.deployment_teardown_run(deployment_id=deployment.pk)

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 
 from deployments.models import Deployment, Draft, Revision
+from notifications.models import Webhook
 from specs.vocabulary import Status
 from teams.models import ApiToken, Team
 from teams.services import token_create
@@ -32,14 +33,15 @@ def objects(team, owner, staff):
 
 def _ids(route, objects):
     pk = objects["draft"].pk if route.startswith("drafts/") else objects["deployment"].pk
-    return {"pk": pk, "step": 1, "token_id": objects["token"].pk}
+    return {"pk": pk, "step": 1, "token_id": objects["token"].pk, "slug": objects["deployment"].team.slug}
 
 
 def _state(objects):
     deployment = Deployment.objects.get(pk=objects["deployment"].pk)
     return (deployment.status, Revision.objects.filter(deployment=deployment).count(),
             Draft.objects.filter(pk=objects["draft"].pk).values_list("data", flat=True).first(),
-            ApiToken.objects.filter(revoked_at__isnull=True).count(), ApiToken.objects.count())
+            ApiToken.objects.filter(revoked_at__isnull=True).count(), ApiToken.objects.count(),
+            Webhook.objects.count())
 
 
 def test_the_list_of_forms_covers_the_expected_actions():

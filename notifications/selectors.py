@@ -1,0 +1,16 @@
+"""What a team member sees of the team's notifications (never a secret)."""
+
+from .models import Delivery, EmailSubscription, Webhook
+
+
+def team_webhooks(team):
+    return Webhook.objects.filter(team=team).select_related("created_by")
+
+
+def team_deliveries(team, *, limit=50):
+    """The team's delivery log: its webhooks' and subscribers' messages, newest first."""
+    return Delivery.objects.filter(team=team).select_related("webhook", "deployment")[:limit]
+
+
+def email_subscribed(user, team):
+    return EmailSubscription.objects.filter(team=team, user=user).exists()

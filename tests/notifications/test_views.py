@@ -1,0 +1,65 @@
+"""The team's notifications page: owners add webhooks (secret shown once), members read the delivery log."""
+
+import pytest
+from django.urls import reverse
+
+from notifications.models import Delivery, EventKind, Webhook
+from notifications.services import notify
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("team-notifications", args=["nlp"])
+HOOK = "https://hooks.slack.com/services/T000/B000/XXXXSECRETPATH"
+
+
+def test_an_owner_adds_a_webhook_and_sees_its_secret_once(team, owner, login):
+    client = login(owner)
+    response = client.post(URL, {"action": "add", "name": "ml-alerts", "url": HOOK})
+    assert response.status_code == 201 and response["Cache-Control"] == "no-store"
+    webhook = Webhook.objects.get()
+    assert webhook.team == team and webhook.secret in response.text
+    later = client.get(URL)
+    assert "ml-alerts" in later.text and webhook.secret not in later.text
+    assert "XXXXSECRETPATH" not in later.text  # a Slack URL's path is a credential too
+    assert "https://hooks.slack.com/…" in later.text
+
+
+def test_members_read_but_do_not_add(team, viewer, deployer, login):
+    for user in (viewer, deployer):
+        assert login(user).get(URL).status_code == 200
+        assert login(user).post(URL, {"action": "add", "name": "x", "url": HOOK}).status_code == 403
+    assert not Webhook.objects.exists()
+
+
+def test_an_outsider_gets_404(team, outsider, login):
+    assert login(outsider).get(URL).status_code == 404
+    assert login(outsider).post(URL, {"action": "add", "name": "x", "url": HOOK}).status_code == 404
+
+
+def test_a_bad_url_is_refused_with_a_message(team, owner, login):
+    response = login(owner).post(URL, {"action": "add", "name": "x", "url": "ftp://example.com/x"})
+    assert response.status_code == 400 and "URL" in response.text
+    assert not Webhook.objects.exists()
+
+
+def test_the_delivery_log_shows_status_and_attempts(team, owner, viewer, login):
+    login(owner).post(URL, {"action": "add", "name": "ml-alerts", "url": HOOK})
+    notify(kind=EventKind.DRIFT, team=team, message="drifted")
+    Delivery.objects.update(state="failed", attempts=5, status_code=500, last_error="the receiver answered 500")
+    page = login(viewer).get(URL).text
+    assert "Drift detected" in page and "the receiver answered 500" in page and ">5<" in page
+
+
+def test_a_member_turns_email_on_and_off(team, viewer, login):
+    client = login(viewer)
+    client.post(URL, {"action": "subscribe"})
+    assert "Stop emails" in client.get(URL).text
+    client.post(URL, {"action": "unsubscribe"})
+    assert "Email me" in client.get(URL).text
+
+
+def test_an_owner_removes_a_webhook(team, owner, login):
+    client = login(owner)
+    client.post(URL, {"action": "add", "name": "ml-alerts", "url": HOOK})
+    client.post(URL, {"action": "delete", "webhook": Webhook.objects.get().pk})
+    assert not Webhook.objects.exists()
