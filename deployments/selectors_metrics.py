@@ -11,8 +11,13 @@ as a bound on that ratio (TAIL_RATIO_LIMIT); the advice says which knob moves it
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.utils import timezone
+
+from audit.models import Event
+from specs.vocabulary import Status
 
 from .prometheus import PrometheusError, prometheus_enabled, query_range, query_value
 
@@ -76,13 +81,22 @@ def latency_verdict(deployment, current):
     return verdict
 
 
+def cold_starts(deployment, *, seconds, now=None):
+    """How often the deployment came back from zero in the last `seconds`: Knative v1.23's queue-proxy exports
+    no cold-start metric, so Gantry counts its own status history (scaled to zero -> running)."""
+    since = (timezone.now() if now is None else datetime.fromtimestamp(now, tz=UTC)) - timedelta(seconds=seconds)
+    return Event.objects.filter(deployment=deployment, kind=Event.Kind.STATUS, from_status=Status.SCALED_TO_ZERO,
+                                to_status=Status.RUNNING, created_at__gte=since).count()
+
+
 def deployment_request_metrics(deployment, *, range_key=DEFAULT_RANGE, now=None):
     """Series on one time axis, the current values and the latency verdict of one deployment."""
     length, step = RANGES[range_key]
     recent = max(1, round(4 * settings.PROMETHEUS_SCRAPE_SECONDS))
     window = max(step, recent)
     result = {"enabled": prometheus_enabled(), "range": range_key, "step_seconds": step, "message": "",
-              "timestamps": [], "series": {}, "current": {}, "latency": None}
+              "timestamps": [], "series": {}, "current": {}, "latency": None,
+              "cold_starts": cold_starts(deployment, seconds=length, now=now)}
     if not result["enabled"]:
         result["message"] = DISABLED_MESSAGE
         return result

@@ -82,6 +82,13 @@ def notify(*, kind, team, deployment=None, message, requester=None, data=None):
     return deliveries
 
 
+def notify_once(*, kind, team, since, message, data=None):
+    """notify(), unless this team was already told of `kind` since `since` (budget levels: once a month)."""
+    if Delivery.objects.filter(team=team, event=kind, created_at__gte=since).exists():
+        return []
+    return notify(kind=kind, team=team, message=message, data=data)
+
+
 def _owner_check(user, team):
     if user_role(user, team) != Role.OWNER:
         raise PermissionDenied("Only the team's owners manage its webhooks.")

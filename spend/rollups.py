@@ -26,6 +26,7 @@ from .metering import (
     sample_retention,
     warm_windows,
 )
+from .budgets import budget_alerts_send
 from .models import DailySpend, StatusSample
 
 
@@ -151,5 +152,6 @@ def _rollup_rows(d, meters):
 
 
 def rollup_spend():
-    """The periodic job: roll up today (and yesterday's tail), then thin old samples."""
-    return {"rows": spend_rollup(), "thinned": samples_thin()}
+    """The periodic job: roll up today (and yesterday's tail), thin old samples, then the budget alerts."""
+    rows = spend_rollup()
+    return {"rows": rows, "thinned": samples_thin(), "budget_alerts": len(budget_alerts_send())}

@@ -35,6 +35,7 @@ class DeploymentMetricsSerializer(serializers.Serializer):
     current = serializers.DictField(child=serializers.FloatField(allow_null=True),
                                     help_text="The same keys over the last minute")
     latency = LatencyVerdictSerializer(allow_null=True)
+    cold_starts = serializers.IntegerField(help_text="Returns from zero in the range (Gantry's status history)")
 
 
 @extend_schema(tags=["deployments"])

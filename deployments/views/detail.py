@@ -57,6 +57,13 @@ def deployment_detail(request, pk):
     if part == "chart":
         return render(request, f"{template}#chart",
                       {"d": deployment, "chart": deployment_chart(deployment, range_key), "ranges": RANGES})
+    if part == "timeline":
+        return render(request, f"{template}#timeline", {"d": deployment, "events": deployment_events(deployment)})
+    if part == "runs":
+        return render(request, f"{template}#runs", {
+            "d": deployment, "runs": deployment_runs(deployment) if deployment.target == Target.ARGO else [],
+            "next_run": (deployment.current_run or 0) + 1,
+            "can_deploy": user_can_deploy(request.user, deployment.team)})
     if part == "k8s":
         events, error = _k8s_events(deployment)
         return render(request, f"{template}#k8s", {"d": deployment, "k8s_events": events, "k8s_error": error})

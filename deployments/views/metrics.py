@@ -33,7 +33,7 @@ def deployment_metrics_panel(request, pk):
     range_key = request.GET.get("range") if request.GET.get("range") in RANGES else DEFAULT_RANGE
     metrics = deployment_request_metrics(deployment, range_key=range_key)
     errors = metrics["current"].get("error_ratio")
-    context = {"d": deployment, "m": metrics, "now": metrics["current"], "ranges": RANGE_LABELS,
+    context = {"d": deployment, "m": metrics, "now": metrics["current"], "ranges": RANGE_LABELS, "range": range_key,
                "error_percent": None if errors is None else errors * 100,
                "range_label": RANGE_LABELS[range_key], "metrics_chart": _chart(metrics) if metrics["series"] else None}
     template = "deployments/metrics.html"

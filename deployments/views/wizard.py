@@ -192,7 +192,8 @@ def _review(request, draft):
                        "message": str(exc)}]
         else:
             verb = "updated" if draft.deployment_id else "created"
-            messages.success(request, f"{deployment} {verb}: {deployment.get_status_display().lower()}.")
+            # No status in the message: it would stay on the page while the live badge moves on.
+            messages.success(request, f"{deployment} {verb}. Its status below follows the cluster.")
             return redirect(_deployment_url(deployment))
     preview = draft_preview(draft=draft, user=request.user)
     workload = draft.data.get("workload")

@@ -186,3 +186,31 @@ def test_a_batch_deployment_shows_no_time_to_ready(team, owner, login):
                           revision=batch_spec(name="nightly"))
     page = login(owner).get(f"/deployments/{d.pk}/").content.decode()
     assert _ready_in(page) == [] and "Time to ready" not in page
+
+
+def test_the_timeline_runs_events_and_charts_refresh_themselves_until_the_deployment_is_final(dep, owner, login):
+    client = login(owner)
+    page = client.get(f"/deployments/{dep.pk}/").content.decode()
+    for part in ("timeline", "k8s", "chart&amp;range=1h"):
+        assert f'?part={part}"' in page, part
+    Event.objects.create(deployment=dep, team=dep.team, kind=Event.Kind.STATUS, from_status="running",
+                         to_status="scaled_to_zero", message="Now scaled to zero")
+    fragment = htmx(client, f"/deployments/{dep.pk}/?part=timeline").content.decode()
+    assert fragment.lstrip().startswith('<section class="panel" id="timeline-panel"') and "Now scaled to zero" in fragment
+    assert "<html" not in fragment
+    dep.status = Status.DELETED
+    dep.save()
+    page = client.get(f"/deployments/{dep.pk}/").content.decode()
+    assert "?part=timeline" not in page and 'hx-trigger="every 30s"' not in page
+
+
+def test_a_batch_deployments_runs_refresh_while_it_runs(team, owner, login):
+    d = DeploymentFactory(team=team, name="nightly", workload=Workload.BATCH, target=Target.ARGO,
+                          status=Status.RUNNING, revision=batch_spec(), current_run=1)
+    d.runs.create(number=1, revision=1, workflow_name="nightly-run-1", status=Status.RUNNING, shards_total=4,
+                  shards_done=1)
+    client = login(owner)
+    assert "?part=runs" in client.get(f"/deployments/{d.pk}/").content.decode()
+    d.runs.filter(number=1).update(shards_done=3)
+    fragment = htmx(client, f"/deployments/{d.pk}/?part=runs").content.decode()
+    assert 'id="runs"' in fragment and "3/4" in fragment and "<html" not in fragment

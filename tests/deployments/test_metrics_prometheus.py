@@ -81,3 +81,22 @@ def test_outsiders_get_404_and_a_bad_range_400(deployer, outsider, api, team):
     deployment = stored_deployment(team, name="quiet")
     assert api(outsider).get(f"/api/v1/deployments/{deployment.pk}/metrics/").status_code == 404
     assert api(deployer).get(f"/api/v1/deployments/{deployment.pk}/metrics/?range=1y").status_code == 400
+
+
+def test_cold_starts_are_counted_from_the_status_history(team, owner, api):
+    # Knative v1.23's queue-proxy exports no cold-start metric: returns from zero in Gantry's own events count.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from audit.models import Event
+    from tests.factories import DeploymentFactory
+
+    d = DeploymentFactory(team=team, name="bursty")
+    for minutes_ago in (10, 30, 90):
+        e = Event.objects.create(deployment=d, team=team, kind=Event.Kind.STATUS, from_status="scaled_to_zero",
+                                 to_status="running", message="Now running")
+        Event.objects.filter(pk=e.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+    Event.objects.create(deployment=d, team=team, kind=Event.Kind.STATUS, from_status="applying", to_status="running")
+    assert api(owner).get(f"/api/v1/deployments/{d.pk}/metrics/?range=1h").json()["cold_starts"] == 2
+    assert api(owner).get(f"/api/v1/deployments/{d.pk}/metrics/?range=1d").json()["cold_starts"] == 3

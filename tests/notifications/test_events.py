@@ -71,3 +71,34 @@ def test_the_link_points_at_the_deployment_page(team, owner, settings, django_ca
     link = "https://gantry.example.com" + reverse("deployment-detail", args=[deployment.pk])
     payload = Delivery.objects.get().payload
     assert payload["gantry"]["deployment"]["url"] == link and link in payload["text"]
+
+
+def test_budget_alerts_go_out_once_a_month_at_80_and_100_percent(team, owner, dispatched, receiver,
+                                                                 deliver_queued, django_capture_on_commit_callbacks):
+    # Budget $1,000: $850 spent this month is 85 % (80 % reached); $1,020 is over. Each level is said once.
+    from datetime import date
+    from decimal import Decimal
+
+    from spend.budgets import budget_alerts_send
+    from spend.models import DailySpend
+
+    team.monthly_budget_usd = Decimal("1000")
+    team.save()
+    webhook_create(user=owner, team=team, name="finance", url=receiver.url)
+    d = DeploymentFactory(team=team)
+    today = date(2026, 11, 20)
+    DailySpend.objects.create(deployment=d, team=team, day=date(2026, 11, 3), gpu_hours=100, cost_usd=Decimal("850"))
+    DailySpend.objects.create(deployment=d, team=team, day=date(2026, 10, 30), gpu_hours=100, cost_usd=Decimal("900"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert budget_alerts_send(today=today) == [(team.slug, EventKind.BUDGET_80)]
+    assert budget_alerts_send(today=today) == []  # already told this month
+    DailySpend.objects.create(deployment=d, team=team, day=date(2026, 11, 19), gpu_hours=20, cost_usd=Decimal("170"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert budget_alerts_send(today=today) == [(team.slug, EventKind.BUDGET_100)]
+    deliver_queued()
+    import json
+
+    texts = [json.loads(body)["text"] for _headers, body in receiver.requests]
+    assert len(texts) == 2 and "$850.00 of its $1000" in texts[0] and "100 % reached" in texts[1]
+    # A new month starts the count again.
+    assert budget_alerts_send(today=date(2026, 12, 1)) == []  # nothing spent in December yet

@@ -63,3 +63,8 @@ def test_an_owner_removes_a_webhook(team, owner, login):
     client.post(URL, {"action": "add", "name": "ml-alerts", "url": HOOK})
     client.post(URL, {"action": "delete", "webhook": Webhook.objects.get().pk})
     assert not Webhook.objects.exists()
+
+
+def test_the_dashboard_links_each_team_to_its_notifications(team, owner, login):
+    page = login(owner).get("/").content.decode()
+    assert f'href="/teams/{team.slug}/notifications/"' in page

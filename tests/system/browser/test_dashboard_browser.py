@@ -68,5 +68,17 @@ def test_pod_count_changes_live_on_the_dashboard(sandbox, sandbox_kubeconfig, br
     page.wait_for_selector("#charts canvas")
     page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('#charts canvas'))")
     assert page.locator("#ready-pods").inner_text() == str(after)
-    page.wait_for_selector("#k8s-events:not([hx-trigger])")       # Kubernetes events, loaded after the page
+    page.wait_for_selector("#k8s-events ul.timeline")       # Kubernetes events, loaded after the page
     screenshot("deployment-page")
+
+    # On the deployment page too: a pod change in the cluster shows within 5 s, without a reload.
+    navigations.clear()
+    sandbox.simulator.set_traffic("tenant-nlp", "llama-chat", "burst")
+    simulate(sandbox, seconds=30, steps=3)
+    status_sync()
+    more = running_pods_by_deployment(sandbox, "tenant-nlp")["llama-chat"]
+    assert more != after
+    page.wait_for_function("([sel, n]) => document.querySelector(sel)?.textContent.trim() === String(n)",
+                           arg=["#ready-pods", more], timeout=5_000)
+    page.wait_for_selector("#timeline-panel[hx-trigger]")  # the timeline, events and runs refresh the same way
+    assert navigations == []
