@@ -9,7 +9,8 @@ class WebhookAdmin(admin.ModelAdmin):
 
     list_display = ("name", "team", "user", "url_display", "created_at")
     list_filter = ("team",)
-    fields = ("name", "team", "user", "url")
+    fields = ("name", "team", "user", "url_display")
+    readonly_fields = ("url_display",)  # the full URL is a credential (encrypted at rest); never shown again
 
     def has_add_permission(self, request):
         return False  # added on the team's page, the one place that shows the new secret

@@ -89,6 +89,8 @@ def _webhook_post(delivery):
     webhook = delivery.webhook
     if webhook is None:
         raise _Refused("the webhook was deleted")
+    if webhook.url is None or webhook.secret is None:
+        raise _Refused("its URL or secret can no longer be read (SECRET_KEY changed?): create the webhook again")
     _address_check(webhook.url)
     timestamp = str(int(time.time()))
     body = json.dumps({**delivery.payload, "timestamp": int(timestamp)}, separators=(",", ":")).encode()

@@ -3,6 +3,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
+
+from .fields import SealedTextField
 from django.db.models import Q
 
 
@@ -21,16 +23,16 @@ class EventKind(models.TextChoices):
 class Webhook(models.Model):
     """A URL that receives every event of its team (or of its user, for personal ones), signed.
 
-    The secret must be kept to sign with, so it is stored; it is shown once, at creation, and never
-    rendered, logged or exported afterwards.
+    The secret must be kept to sign with, so it is stored, encrypted like the URL; it is shown once, at
+    creation, and never rendered, logged or exported afterwards.
     """
 
     team = models.ForeignKey("teams.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="webhooks")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="webhooks")
     name = models.CharField(max_length=100)
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=64, editable=False)
+    url = SealedTextField()  # encrypted at rest (notifications/fields.py)
+    secret = SealedTextField(editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,6 +48,8 @@ class Webhook(models.Model):
     @property
     def url_display(self):
         """Scheme and host only: the path of a Slack webhook URL is itself a credential."""
+        if not self.url:
+            return "(unreadable: create the webhook again)"
         parts = urlsplit(self.url)
         host = (parts.hostname or "") + (f":{parts.port}" if parts.port else "")
         return f"{parts.scheme}://{host}/…" if parts.path.strip("/") else f"{parts.scheme}://{host}"

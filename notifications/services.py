@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
@@ -89,6 +90,9 @@ def notify_once(*, kind, team, since, message, data=None):
     return notify(kind=kind, team=team, message=message, data=data)
 
 
+URL_MAX = 500
+
+
 def _owner_check(user, team):
     if user_role(user, team) != Role.OWNER:
         raise PermissionDenied("Only the team's owners manage its webhooks.")
@@ -100,8 +104,12 @@ def webhook_create(*, user, team, name, url):
     webhook = Webhook(team=team, name=(name or "").strip(), url=(url or "").strip(), created_by=user,
                       secret=Webhook.generate_secret())
     webhook.full_clean(exclude=["user"])
-    if not webhook.url.startswith(("https://", "http://")):
-        raise ValidationError({"url": "Use an http:// or https:// URL."})
+    try:
+        URLValidator(schemes=["http", "https"])(webhook.url)
+    except ValidationError:
+        raise ValidationError({"url": "Use an http:// or https:// URL."}) from None
+    if len(webhook.url) > URL_MAX:
+        raise ValidationError({"url": f"Use a URL of at most {URL_MAX} characters."})
     webhook.save()
     log.info("webhook %s created for team %s by %s", webhook.pk, team.slug, user.get_username())
     return webhook, webhook.secret

@@ -68,3 +68,21 @@ def test_an_owner_removes_a_webhook(team, owner, login):
 def test_the_dashboard_links_each_team_to_its_notifications(team, owner, login):
     page = login(owner).get("/").content.decode()
     assert f'href="/teams/{team.slug}/notifications/"' in page
+
+
+def test_a_webhooks_url_and_secret_are_encrypted_at_rest(team, owner):
+    # The standard: no secret in the database in plain text. A Slack URL's path is a credential too.
+    from django.db import connection
+
+    from notifications.models import Webhook
+    from notifications.services import webhook_create
+
+    webhook, secret = webhook_create(user=owner, team=team, name="slack",
+                                     url="https://hooks.slack.com/services/T000/B000/XXXXSECRETPATH")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT url, secret FROM notifications_webhook WHERE id = %s", [webhook.pk])
+        stored_url, stored_secret = cursor.fetchone()
+    assert "XXXXSECRETPATH" not in stored_url and secret not in stored_secret
+    again = Webhook.objects.get(pk=webhook.pk)
+    assert again.url.endswith("XXXXSECRETPATH") and again.secret == secret  # what signing and posting use
+    assert again.url_display == "https://hooks.slack.com/…"
