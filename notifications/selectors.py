@@ -14,3 +14,12 @@ def team_deliveries(team, *, limit=50):
 
 def email_subscribed(user, team):
     return EmailSubscription.objects.filter(team=team, user=user).exists()
+
+
+def personal_webhooks(user):
+    return Webhook.objects.filter(user=user).select_related("created_by")
+
+
+def personal_deliveries(user, *, limit=50):
+    """Messages to the user's own webhooks and address (decisions on their requests, approval requests)."""
+    return Delivery.objects.filter(user=user).select_related("webhook", "deployment")[:limit]

@@ -99,11 +99,13 @@ def _owner_check(user, team):
 
 
 def webhook_create(*, user, team, name, url):
-    """A team webhook; returns (webhook, secret). The secret is shown to the caller once, never again."""
-    _owner_check(user, team)
-    webhook = Webhook(team=team, name=(name or "").strip(), url=(url or "").strip(), created_by=user,
-                      secret=Webhook.generate_secret())
-    webhook.full_clean(exclude=["user"])
+    """A team webhook, or the user's own with team=None; returns (webhook, secret). The secret is shown to
+    the caller once, never again."""
+    if team is not None:
+        _owner_check(user, team)
+    webhook = Webhook(team=team, user=None if team is not None else user, name=(name or "").strip(),
+                      url=(url or "").strip(), created_by=user, secret=Webhook.generate_secret())
+    webhook.full_clean(exclude=["user", "team"])
     try:
         URLValidator(schemes=["http", "https"])(webhook.url)
     except ValidationError:
@@ -111,13 +113,17 @@ def webhook_create(*, user, team, name, url):
     if len(webhook.url) > URL_MAX:
         raise ValidationError({"url": f"Use a URL of at most {URL_MAX} characters."})
     webhook.save()
-    log.info("webhook %s created for team %s by %s", webhook.pk, team.slug, user.get_username())
+    log.info("webhook %s created for %s by %s", webhook.pk, f"team {team.slug}" if team else "its user",
+             user.get_username())
     return webhook, webhook.secret
 
 
 def webhook_delete(*, user, team, webhook_id):
-    _owner_check(user, team)
-    deleted, _ = Webhook.objects.filter(team=team, pk=webhook_id).delete()
+    """Remove a team's webhook (its owners), or with team=None one of the user's own."""
+    if team is not None:
+        _owner_check(user, team)
+    owned = Webhook.objects.filter(team=team) if team is not None else Webhook.objects.filter(user=user)
+    deleted, _ = owned.filter(pk=webhook_id).delete()
     return bool(deleted)
 
 

@@ -86,3 +86,28 @@ def test_a_webhooks_url_and_secret_are_encrypted_at_rest(team, owner):
     again = Webhook.objects.get(pk=webhook.pk)
     assert again.url.endswith("XXXXSECRETPATH") and again.secret == secret  # what signing and posting use
     assert again.url_display == "https://hooks.slack.com/…"
+
+
+def test_a_person_adds_their_own_webhook_and_gets_the_decision_on_their_request(team, owner, deployer, login,
+                                                                              dispatched):
+    from notifications.models import Delivery, EventKind, Webhook
+    from notifications.services import notify
+
+    client = login(deployer)
+    response = client.post("/notifications/", {"action": "add", "name": "my phone",
+                                               "url": "https://hooks.example.com/deployer"})
+    assert response.status_code == 201 and "shown only once" in response.text
+    mine = Webhook.objects.get(user=deployer)
+    assert mine.team is None and mine.secret in response.text
+    assert "Email" not in response.text.split("<h1>")[1].split("Delivery log")[0]  # no team email on this page
+    notify(kind=EventKind.REJECTED, team=team, message="Rejected: over budget", requester=deployer)
+    assert Delivery.objects.filter(webhook=mine, event=EventKind.REJECTED).count() == 1
+    page = client.get("/notifications/").text
+    assert "my phone" in page and "Request rejected" in page
+    # Nobody else sees or removes it.
+    other = login(owner)
+    assert "my phone" not in other.get("/notifications/").text
+    other.post("/notifications/", {"action": "delete", "webhook": mine.pk})
+    assert Webhook.objects.filter(pk=mine.pk).exists()
+    client.post("/notifications/", {"action": "delete", "webhook": mine.pk})
+    assert not Webhook.objects.filter(pk=mine.pk).exists()

@@ -89,6 +89,9 @@ EXPECTED = {
     # Members read the team's webhooks and delivery log; only owners (and staff) add a webhook.
     "teams/<slug:slug>/notifications/": {"GET": (TEAM_READ, None), "POST": (
         rule(LOGIN, 404, 403, 403, 201, 201), {"name": "alerts", "url": "https://hooks.example.com/gantry"})},
+    # Everyone signed in has their own webhooks (201: added, secret shown once).
+    "notifications/": {"GET": (SIGNED_IN, None), "POST": (
+        rule(LOGIN, 201, 201, 201, 201, 201), {"name": "mine", "url": "https://hooks.example.com/me"})},
     "api/v1/deployments/preview/": {"POST": (API_DRY_RUN, online_spec(name="preview-svc"))},
     "api/v1/deployments/$": {"GET": (API_SIGNED_IN, None), "POST": (API_CREATE, online_spec(name="new-svc"))},
     # Runs of an online deployment: readers list none; the team's writers are told it has no runs (409).
