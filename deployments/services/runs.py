@@ -7,6 +7,8 @@ the run did: status, shards, start, end (its cost comes from the spend samples o
 from django.db.models import Max
 from django.utils.dateparse import parse_datetime
 
+from notifications.models import EventKind
+from notifications.services import notify
 from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status
 
@@ -75,18 +77,30 @@ def scheduled_runs_record(children):
     numbers = {}
     for run in known.values():
         numbers[run.deployment_id] = max(numbers.get(run.deployment_id, 0), run.number)
-    new, changed = [], []
+    new, changed, finished = [], [], []
     for d, items in children.items():
         for name, status in sorted(items):
             values = _run_values(status)
             run = known.get((d.pk, name))
             if run is None:
                 numbers[d.pk] = numbers.get(d.pk, 0) + 1
-                new.append(Run(deployment=d, number=numbers[d.pk], revision=d.applied_revision or 0,
-                               workflow_name=name[:63], **values))
+                run = Run(deployment=d, number=numbers[d.pk], revision=d.applied_revision or 0,
+                          workflow_name=name[:63], **values)
+                new.append(run)
             elif any(getattr(run, k) != v for k, v in values.items()):
+                was = run.status
                 for k, v in values.items():
                     setattr(run, k, v)
                 changed.append(run)
+                if was == run.status:
+                    continue
+            else:
+                continue
+            if run.status in (Status.SUCCEEDED, Status.FAILED):
+                finished.append((d, run))
     Run.objects.bulk_create(new)
     Run.objects.bulk_update(changed, RUN_FIELDS)
+    for d, run in finished:  # queued after commit, like every notification
+        notify(kind=EventKind.RUN_FINISHED, team=d.team, deployment=d, data={"run": run.number},
+               message=f"Scheduled run {run.workflow_name} {run.get_status_display().lower()} "
+                       f"({run.shards_done}/{run.shards_total} shards)")

@@ -178,3 +178,20 @@ def test_the_panel_says_when_the_cluster_cannot_be_read(login, owner, deployment
     settings.KUBECONFIG = ""
     html = _panel(login(owner), deployment).content.decode()
     assert "The log is not available right now: no cluster configured" in html
+
+
+def test_a_batch_run_shows_each_shards_log(sandbox, sandbox_kubeconfig, api, deployer):
+    from deployments.services.sync import status_sync
+    from tests.cluster_helpers import deployment_pushed
+
+    d = deployment_pushed(deployer, name="nightly", batch=True)
+    sandbox.simulator.tick()
+    sandbox.simulator.advance(30)
+    sandbox.simulator.tick()
+    status_sync()
+    shards = sorted(p["name"] for p in cluster_logs.deployment_pods_list("tenant-nlp", "nightly"))
+    assert len(shards) == 2 and all(name.startswith("nightly-run-1-") for name in shards)
+    for shard in shards:
+        response = api(deployer).get(_url(d, pod=shard, container="main", tail=20))
+        assert response.status_code == 200, response.content
+        assert response["X-Pod"] == shard and response.content.strip()

@@ -114,6 +114,9 @@ def test_a_scheduled_batch_records_each_run_argo_starts(sandbox, sandbox_kubecon
                              "parallelism": 2, "schedule": "0 3 * * *"})
     d = lifecycle.deployment_create(user=deployer, spec=spec)
     assert d.scheduled and d.current_run is None and d.runs.count() == 0
+    from notifications.models import Delivery, EventKind, Webhook
+
+    Webhook.objects.create(team=d.team, name="ops", url="https://hooks.example.com/ops", secret="whsec_test")
     assert push.deployment_push(deployment_id=d.pk, revision=1)
     cron = sandbox.object("cronworkflows.argoproj.io", "tenant-nlp", "nightly-batch")
     assert cron["spec"]["schedules"] == ["0 3 * * *"]
@@ -139,6 +142,9 @@ def test_a_scheduled_batch_records_each_run_argo_starts(sandbox, sandbox_kubecon
                                                                             "succeeded", 2)
     d.refresh_from_db()
     assert d.status == Status.RUNNING  # still on its schedule
+    status_sync()  # told once, not at every sync
+    finished = Delivery.objects.filter(event=EventKind.RUN_FINISHED, deployment=d)
+    assert finished.count() == 1 and "nightly-batch-1796266800 succeeded" in finished.get().payload["text"]
     with pytest.raises(lifecycle.DeploymentConflict, match="runs on its schedule"):
         lifecycle.deployment_run_again(user=deployer, deployment=d)
     # Tear down takes the CronWorkflow and the runs it started; the run records stay.
