@@ -18,4 +18,4 @@ RUN pip install --no-deps -e . \
 RUN useradd --system --uid 10001 gantry && chown -R gantry /app
 USER 10001
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "portal/gunicorn_conf.py", "portal.wsgi:application"]

@@ -120,3 +120,25 @@ def test_an_unreachable_redis_is_reported_not_a_failed_scrape(client, monkeypatc
     assert value(samples, "gantry_metrics_source_up", source="redis") == 0
     assert value(samples, "gantry_queue_depth", queue="celery") is None
     assert value(samples, "gantry_pushes_total", result="applied") is None
+
+
+def test_gunicorn_workers_share_one_metrics_directory(tmp_path, monkeypatch):
+    # The web role's gunicorn config (Dockerfile, docker-compose.yml, k8s/40-web.yaml) empties the
+    # multiprocess directory at start and marks a dead worker's files, as prometheus_client documents.
+    from types import SimpleNamespace
+
+    from portal import gunicorn_conf
+
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_999.db").write_bytes(b"stale")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(directory))
+    gunicorn_conf.on_starting(server=None)
+    assert directory.is_dir() and list(directory.iterdir()) == []
+    gunicorn_conf.child_exit(server=None, worker=SimpleNamespace(pid=999))  # nothing to mark: no error
+    import yaml
+
+    compose = yaml.safe_load(open("docker-compose.yml"))
+    assert "gunicorn_conf.py" in compose["services"]["web"]["command"]
+    web_env = compose["services"]["web"]["environment"]
+    assert web_env["PROMETHEUS_MULTIPROC_DIR"] and web_env["DATABASE_URL"]  # the shared settings are kept
