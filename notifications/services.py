@@ -5,6 +5,7 @@ row per recipient and queues each after commit; it never raises into the action 
 """
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -63,9 +64,23 @@ def _recipients(kind, team, requester):
 
 
 def notify(*, kind, team, deployment=None, message, requester=None, data=None):
-    """Queue the event's messages (after commit). A failure here is logged: the action still succeeds."""
+    """Record and queue the event's messages once the caller's transaction commits; at once outside one.
+
+    After the commit, so the action's row locks are gone: delivery rows reference the team, and writing
+    them inside an approval racing a change deadlocked on the team row (tests/system/concurrency).
+    A failure here is logged: the action still succeeds.
+    """
+    args = {"kind": kind, "team": team, "deployment": deployment, "message": message, "requester": requester,
+            "data": data}
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(partial(_notify_now, **args))
+        return None
+    return _notify_now(**args)
+
+
+def _notify_now(*, kind, team, deployment, message, requester, data):
     try:
-        with transaction.atomic():  # a savepoint: a failure here leaves the caller's transaction usable
+        with transaction.atomic():
             subject, payload = _payload(kind, team, deployment, message, data)
             webhooks, emails = _recipients(kind, team, requester)
             common = {"event": kind, "deployment": deployment, "subject": subject, "payload": payload}
@@ -84,10 +99,12 @@ def notify(*, kind, team, deployment=None, message, requester=None, data=None):
 
 
 def notify_once(*, kind, team, since, message, data=None):
-    """notify(), unless this team was already told of `kind` since `since` (budget levels: once a month)."""
+    """notify(), unless this team was already told of `kind` since `since` (budget levels: once a month).
+    True when it notified."""
     if Delivery.objects.filter(team=team, event=kind, created_at__gte=since).exists():
-        return []
-    return notify(kind=kind, team=team, message=message, data=data)
+        return False
+    notify(kind=kind, team=team, message=message, data=data)
+    return True
 
 
 URL_MAX = 500

@@ -58,7 +58,12 @@ def test_staff_approve_from_the_console_and_the_push_is_queued(
     over_budget.refresh_from_db()
     assert over_budget.status == Status.QUEUED
     assert over_budget.decided_by == staff and over_budget.decided_at is not None
-    assert len(callbacks) == 2  # the push, and the email telling the requester
+    # The push, then after the commit the requester's notification is recorded, and its email queued.
+    from notifications.models import Delivery
+
+    email = Delivery.objects.get(deployment=over_budget, event="approved")
+    assert len(callbacks) == 3 and callbacks[0].args == ("deployments.tasks.push_deployment", over_budget.pk, 1)
+    assert callbacks[-1].args == ("notifications.tasks.deliver", email.pk)
     push.assert_called_once_with(over_budget.pk, 1)
     event = over_budget.events.get(kind=Event.Kind.APPROVAL)
     assert (event.actor, event.from_status, event.to_status) == (staff, "pending_approval", "queued")

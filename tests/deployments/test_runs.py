@@ -106,7 +106,8 @@ def test_the_detail_page_lists_runs_with_a_run_again_button(login, deployer, tea
     assert 'data-run="2"' in response.content.decode().split('id="runs"')[1]
 
 
-def test_a_scheduled_batch_records_each_run_argo_starts(sandbox, sandbox_kubeconfig, deployer):
+def test_a_scheduled_batch_records_each_run_argo_starts(sandbox, sandbox_kubeconfig, deployer,
+                                                       django_capture_on_commit_callbacks):
     import clusters
     from deployments.services.manifests import revision_manifests
 
@@ -134,7 +135,8 @@ def test_a_scheduled_batch_records_each_run_argo_starts(sandbox, sandbox_kubecon
     clusters.objects_apply([child])
     for _ in range(20):
         simulate(sandbox, seconds=120, steps=1)
-        status_sync()
+        with django_capture_on_commit_callbacks(execute=True):  # notifications are recorded after commit
+            status_sync()
         if d.runs.filter(status=Status.SUCCEEDED).exists():
             break
     run = d.runs.get()

@@ -43,11 +43,15 @@ def test_a_failed_push_reaches_the_team_webhooks_and_subscribers(team, owner, vi
     assert dispatched.deliver.call_count == 2
 
 
-def test_nothing_is_queued_before_the_commit(team, owner, dispatched):
+def test_nothing_is_recorded_or_queued_before_the_commit(team, owner, dispatched, django_capture_on_commit_callbacks):
+    # After the commit, so the action's row locks are gone (an approval racing a change deadlocked on the team).
     webhook_create(user=owner, team=team, name="alerts", url="https://hooks.example.com/a")
     notify(kind=EventKind.DRIFT, team=team, message="drifted")  # no commit in this test's transaction
-    assert Delivery.objects.count() == 1
+    assert Delivery.objects.count() == 0
     dispatched.deliver.assert_not_called()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(kind=EventKind.DRIFT, team=team, message="drifted")
+    assert Delivery.objects.count() == 1 and dispatched.deliver.call_count == 1
 
 
 def test_a_broken_notification_does_not_break_the_action(team, owner, monkeypatch, django_capture_on_commit_callbacks):
@@ -67,7 +71,8 @@ def test_the_link_points_at_the_deployment_page(team, owner, settings, django_ca
     settings.PORTAL_URL = "https://gantry.example.com/"
     webhook_create(user=owner, team=team, name="alerts", url="https://hooks.example.com/a")
     deployment = DeploymentFactory(team=team, status=Status.APPLYING)
-    deployment_push_failed(deployment_id=deployment.pk, revision=1, message="boom")
+    with django_capture_on_commit_callbacks(execute=True):
+        deployment_push_failed(deployment_id=deployment.pk, revision=1, message="boom")
     link = "https://gantry.example.com" + reverse("deployment-detail", args=[deployment.pk])
     payload = Delivery.objects.get().payload
     assert payload["gantry"]["deployment"]["url"] == link and link in payload["text"]

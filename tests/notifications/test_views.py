@@ -42,9 +42,10 @@ def test_a_bad_url_is_refused_with_a_message(team, owner, login):
     assert not Webhook.objects.exists()
 
 
-def test_the_delivery_log_shows_status_and_attempts(team, owner, viewer, login):
+def test_the_delivery_log_shows_status_and_attempts(team, owner, viewer, login, django_capture_on_commit_callbacks):
     login(owner).post(URL, {"action": "add", "name": "ml-alerts", "url": HOOK})
-    notify(kind=EventKind.DRIFT, team=team, message="drifted")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(kind=EventKind.DRIFT, team=team, message="drifted")
     Delivery.objects.update(state="failed", attempts=5, status_code=500, last_error="the receiver answered 500")
     page = login(viewer).get(URL).text
     assert "Drift detected" in page and "the receiver answered 500" in page and ">5<" in page
@@ -89,7 +90,8 @@ def test_a_webhooks_url_and_secret_are_encrypted_at_rest(team, owner):
 
 
 def test_a_person_adds_their_own_webhook_and_gets_the_decision_on_their_request(team, owner, deployer, login,
-                                                                              dispatched):
+                                                                              dispatched,
+                                                                              django_capture_on_commit_callbacks):
     from notifications.models import Delivery, EventKind, Webhook
     from notifications.services import notify
 
@@ -100,7 +102,8 @@ def test_a_person_adds_their_own_webhook_and_gets_the_decision_on_their_request(
     mine = Webhook.objects.get(user=deployer)
     assert mine.team is None and mine.secret in response.text
     assert "Email" not in response.text.split("<h1>")[1].split("Delivery log")[0]  # no team email on this page
-    notify(kind=EventKind.REJECTED, team=team, message="Rejected: over budget", requester=deployer)
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(kind=EventKind.REJECTED, team=team, message="Rejected: over budget", requester=deployer)
     assert Delivery.objects.filter(webhook=mine, event=EventKind.REJECTED).count() == 1
     page = client.get("/notifications/").text
     assert "my phone" in page and "Request rejected" in page

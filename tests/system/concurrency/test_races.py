@@ -13,7 +13,9 @@ from tests.factories import online_spec
 
 # Races are found by repetition: `RACE_ROUNDS=50 make test` for a longer hunt; 2 rounds in `make test`.
 ROUNDS = range(int(os.environ.get("RACE_ROUNDS", "2")))
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(60),
+# A racing thread that dies (a deadlock, a 500) fails the test instead of passing with a warning.
+pytestmark = [pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning"),
+              pytest.mark.django_db(transaction=True), pytest.mark.timeout(60),
               pytest.mark.parametrize("race_round", ROUNDS)]
 
 
