@@ -41,14 +41,15 @@ def test_an_invalid_spec_is_refused_with_its_errors_and_nothing_is_stored(deploy
     assert not Deployment.objects.exists()
 
 
-def test_over_quota_waits_for_approval_instead_of_being_pushed(deployer, team, django_capture_on_commit_callbacks):
+def test_over_quota_waits_for_approval_instead_of_being_pushed(deployer, team, dispatched,
+                                                               django_capture_on_commit_callbacks):
     team.gpu_quota = 1
     team.save()
-    with django_capture_on_commit_callbacks() as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         deployment = lifecycle.deployment_create(user=deployer, spec=online_spec(scaling={"min_replicas": 0, "max_replicas": 4}))
     assert deployment.status == Status.PENDING_APPROVAL
     assert "quota" in deployment.approval_reason
-    assert callbacks == []
+    dispatched.push.assert_not_called()  # staff are told (notifications), nothing goes to the cluster
 
 
 def test_the_same_idempotency_key_returns_the_first_deployment(deployer):
