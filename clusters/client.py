@@ -1,8 +1,11 @@
 """The connection to a Kubernetes API: configuration, one HTTP call, one error type.
 
-The client comes from configuration only: the kubeconfig at settings.KUBECONFIG
-(read at call time, so tests and `make run` point it at the sandbox), else the
-in-cluster service account, else "no cluster configured". Nothing patches it.
+The client comes from configuration only. Every call takes an optional `cluster=`
+(a ClusterRef: a kubeconfig path and context, or in-cluster, resolved from the
+Cluster records by clusters/selectors.py); without one, the default: the
+kubeconfig at settings.KUBECONFIG (read at call time, so tests and `make run`
+point it at the sandbox), else the in-cluster service account, else "no
+cluster configured". One ApiClient per connection, cached. Nothing patches it.
 
 Every failure leaves this module as ClusterError(message, permanent):
 permanent when retrying cannot help (400, 401, 403, 404 for a type the cluster
@@ -14,6 +17,7 @@ import json
 import logging
 import os
 import threading
+from dataclasses import dataclass
 
 import urllib3
 from django.conf import settings
@@ -42,6 +46,20 @@ class NotFound(ClusterError):
         super().__init__(message, permanent=True)
 
 
+@dataclass(frozen=True)
+class ClusterRef:
+    """How to reach one cluster: where its credentials are mounted, never the credentials themselves.
+
+    `kubeconfig`: a kubeconfig file (a mounted Secret's path, say), with `context` picking one of its
+    contexts ("" its current-context); `in_cluster`: the service account of the pod Gantry runs in.
+    """
+
+    name: str
+    kubeconfig: str = ""
+    context: str = ""
+    in_cluster: bool = False
+
+
 _clients = {}
 _clients_lock = threading.Lock()
 # A forked worker child must not share the parent's sockets: it builds its own client.
@@ -55,19 +73,37 @@ def _configuration_new():
     return configuration
 
 
-def api_client():
-    """The ApiClient for the configured cluster, cached per kubeconfig file (and its mtime)."""
-    path = settings.KUBECONFIG
-    context = getattr(settings, "KUBE_CONTEXT", "") or None
+def _in_cluster_available():
+    return os.path.exists(_IN_CLUSTER_TOKEN) and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
+
+
+def _connection(cluster):
+    """(kubeconfig path, context) or (None, None) for in-cluster; ClusterError when there is neither."""
+    if cluster is None:
+        path, context = settings.KUBECONFIG, getattr(settings, "KUBE_CONTEXT", "") or None
+        if path or _in_cluster_available():
+            return path or None, context
+        raise ClusterError("no cluster configured", permanent=True)
+    if cluster.in_cluster:
+        if not _in_cluster_available():
+            raise ClusterError(f"cluster {cluster.name}: Gantry is not running inside a cluster", permanent=True)
+        return None, None
+    if not cluster.kubeconfig:
+        raise ClusterError(f"cluster {cluster.name}: no kubeconfig path", permanent=True)
+    return cluster.kubeconfig, cluster.context or None
+
+
+def api_client(cluster=None):
+    """The ApiClient for a cluster (None: the configured default), cached per kubeconfig file (and its mtime)
+    and context: two clusters are two clients, each with its own configuration and connection pool."""
+    path, context = _connection(cluster)
     if path:
         try:
             key = (path, context, os.stat(path).st_mtime_ns)
         except OSError as exc:
             raise ClusterError(f"kubeconfig {path}: {exc.strerror}", permanent=True) from exc
-    elif os.path.exists(_IN_CLUSTER_TOKEN) and os.environ.get("KUBERNETES_SERVICE_HOST"):
-        key = ("in-cluster",)
     else:
-        raise ClusterError("no cluster configured", permanent=True)
+        key = ("in-cluster",)
     with _clients_lock:
         cached = _clients.get(key)
         if cached is not None:
@@ -75,6 +111,7 @@ def api_client():
         configuration = _configuration_new()
         try:
             if path:
+                # A Configuration of its own (never the process-wide default), so clusters never share one.
                 k8s_config.load_kube_config(
                     config_file=path, context=context, client_configuration=configuration, persist_config=False
                 )
@@ -100,9 +137,9 @@ def _server_message(exc):
 
 
 def _open(method, path, *, query=None, body=None, content_type=None, accept="application/json", timeout=None,
-          prefix=""):
+          prefix="", cluster=None):
     """Send one request; the response, unread, once its status is 2xx. Raises ClusterError (NotFound for 404)."""
-    api = api_client()
+    api = api_client(cluster)
     headers = {"Accept": accept}
     if body is not None:
         headers["Content-Type"] = content_type or "application/json"
@@ -139,10 +176,11 @@ def unreachable(exc, prefix=""):
     return ClusterError(f"{prefix}cannot reach the Kubernetes API ({type(exc).__name__}: {exc})")
 
 
-def request(method, path, *, query=None, body=None, content_type=None, what=""):
+def request(method, path, *, query=None, body=None, content_type=None, what="", cluster=None):
     """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404)."""
     prefix = f"{what}: " if what else ""
-    response = _open(method, path, query=query, body=body, content_type=content_type, prefix=prefix)
+    response = _open(method, path, query=query, body=body, content_type=content_type, prefix=prefix,
+                     cluster=cluster)
     try:
         data = response.read()
     except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -155,8 +193,8 @@ def request(method, path, *, query=None, body=None, content_type=None, what=""):
         raise ClusterError(f"{prefix}the Kubernetes API answered with something that is not JSON") from exc
 
 
-def request_stream(path, *, query=None, timeout=None, what=""):
+def request_stream(path, *, query=None, timeout=None, what="", cluster=None):
     """A GET whose body is not JSON (a log): the open urllib3 response, for the caller to read in pieces
     and release. `timeout` is (connect, read) seconds. Raises ClusterError (NotFound for 404)."""
     prefix = f"{what}: " if what else ""
-    return _open("GET", path, query=query, accept="*/*", timeout=timeout, prefix=prefix).response
+    return _open("GET", path, query=query, accept="*/*", timeout=timeout, prefix=prefix, cluster=cluster).response

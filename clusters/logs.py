@@ -47,12 +47,12 @@ def _query(container, tail, since_seconds, previous, limit):
     return query
 
 
-def pod_logs(namespace, pod, *, container=None, tail=None, since_seconds=None, previous=False):
+def pod_logs(namespace, pod, *, container=None, tail=None, since_seconds=None, previous=False, cluster=None):
     """The log of one container as text: the last `tail` lines (at most MAX_LINES), at most MAX_BYTES."""
     what = f"reading the log of pod {pod}"
     response = request_stream(_log_path(namespace, pod), query=_query(container, tail, since_seconds, previous,
                                                                       MAX_BYTES),
-                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), what=what)
+                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), what=what, cluster=cluster)
     try:
         data = response.read(MAX_BYTES)
     except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -62,14 +62,14 @@ def pod_logs(namespace, pod, *, container=None, tail=None, since_seconds=None, p
     return data.decode("utf-8", "replace")
 
 
-def pod_logs_follow(namespace, pod, *, container=None, tail=None, since_seconds=None, seconds=None):
+def pod_logs_follow(namespace, pod, *, container=None, tail=None, since_seconds=None, seconds=None, cluster=None):
     """Follow a container's log: opens now (so a missing pod or a bad container raises ClusterError here)
     and returns an iterator of text chunks as the kubelet writes them, ending after `seconds` (at most
     FOLLOW_SECONDS) or MAX_BYTES, or when the container stops."""
     seconds = max(0.1, min(float(seconds or FOLLOW_SECONDS), FOLLOW_SECONDS))
     query = {**_query(container, tail, since_seconds, False, MAX_BYTES), "follow": "true"}
     response = request_stream(_log_path(namespace, pod), query=query, timeout=(CONNECT_TIMEOUT, seconds + 1),
-                              what=f"following the log of pod {pod}")
+                              what=f"following the log of pod {pod}", cluster=cluster)
     return _chunks(response, seconds)
 
 
@@ -107,10 +107,10 @@ def _ready(pod):
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def deployment_pods_list(namespace, name):
+def deployment_pods_list(namespace, name, *, cluster=None):
     """The pods of one deployment (label gantry.io/deployment=<name>), newest first, with their containers:
     [{"name", "phase", "ready", "created", "containers": [{"name", "ready", "restarts"}]}]."""
-    pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}")
+    pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}", cluster=cluster)
     out = []
     for pod in pods:
         status = pod.get("status") or {}

@@ -63,13 +63,13 @@ def object_describe(obj):
     return f"{obj.get('kind')} {meta.get('namespace', '') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
 
 
-def cluster_ping():
+def cluster_ping(*, cluster=None):
     """The API server's version string; ClusterError when it cannot be reached."""
-    version = request("GET", "/version", what="version")
+    version = request("GET", "/version", what="version", cluster=cluster)
     return version.get("gitVersion") or "unknown"
 
 
-def object_apply(obj):
+def object_apply(obj, *, cluster=None):
     """Server-side apply of one object (creates it when missing); returns the object as stored."""
     return request(
         "PATCH",
@@ -78,33 +78,34 @@ def object_apply(obj):
         body=obj,
         content_type=APPLY_CONTENT_TYPE,
         what=f"applying {object_describe(obj)}",
+        cluster=cluster,
     )
 
 
-def namespace_ensure(name, labels=None):
+def namespace_ensure(name, labels=None, *, cluster=None):
     """Create the namespace if needed and make sure it carries Gantry's labels."""
     obj = {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": {"name": name, "labels": {MANAGED_BY_LABEL: MANAGED_BY, **(labels or {})}},
     }
-    return object_apply(obj)
+    return object_apply(obj, cluster=cluster)
 
 
-def objects_apply(objects):
+def objects_apply(objects, *, cluster=None):
     """Apply every object in order; stops at the first error (a re-push resumes idempotently)."""
-    return [object_apply(obj) for obj in objects]
+    return [object_apply(obj, cluster=cluster) for obj in objects]
 
 
-def object_get(obj_ref):
+def object_get(obj_ref, *, cluster=None):
     """The live object for a reference (any dict with apiVersion, kind, metadata), or None if absent."""
     try:
-        return request("GET", _object_path(obj_ref), what=f"reading {object_describe(obj_ref)}")
+        return request("GET", _object_path(obj_ref), what=f"reading {object_describe(obj_ref)}", cluster=cluster)
     except NotFound:
         return None
 
 
-def objects_delete(objects, propagation="Foreground"):
+def objects_delete(objects, propagation="Foreground", *, cluster=None):
     """Delete objects (in reverse order); an object already gone counts as deleted. Returns how many were there."""
     existed = 0
     options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation}
@@ -116,6 +117,7 @@ def objects_delete(objects, propagation="Foreground"):
                 query={"propagationPolicy": propagation},
                 body=options,
                 what=f"deleting {object_describe(obj)}",
+                cluster=cluster,
             )
             existed += 1
         except NotFound:
@@ -123,11 +125,12 @@ def objects_delete(objects, propagation="Foreground"):
     return existed
 
 
-def objects_list(api_version, kind, namespace, *, label_selector=MANAGED_SELECTOR):
+def objects_list(api_version, kind, namespace, *, label_selector=MANAGED_SELECTOR, cluster=None):
     """Every object of a kind in a namespace (one call). A type the cluster does not serve raises NotFound."""
     query = {"labelSelector": label_selector} if label_selector else {}
     result = request(
-        "GET", _collection_path(api_version, kind, namespace), query=query, what=f"listing {kind} in {namespace}"
+        "GET", _collection_path(api_version, kind, namespace), query=query, what=f"listing {kind} in {namespace}",
+        cluster=cluster,
     )
     items = result.get("items") or []
     for item in items:  # list items omit these; callers compare whole objects
@@ -136,12 +139,12 @@ def objects_list(api_version, kind, namespace, *, label_selector=MANAGED_SELECTO
     return items
 
 
-def pods_list(namespace):
+def pods_list(namespace, *, cluster=None):
     """Gantry's pods in a namespace, in one call; callers aggregate per deployment by label."""
-    return objects_list("v1", "Pod", namespace)
+    return objects_list("v1", "Pod", namespace, cluster=cluster)
 
 
-def events_list(namespace, name):
+def events_list(namespace, name, *, cluster=None):
     """Kubernetes events about one deployment's objects, newest last.
 
     An event counts when its object is the deployment's own (named `name`), one of its pods
@@ -150,10 +153,12 @@ def events_list(namespace, name):
     kmeta.ChildName(configuration, fmt.Sprintf("-%05d", generation)), and the Configuration is
     named after the Service).
     """
-    pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}")
+    pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}",
+                        cluster=cluster)
     owned = {name} | {pod["metadata"]["name"] for pod in pods}
     revision = re.compile(rf"{re.escape(name)}-[0-9]{{5}}")
-    result = request("GET", _collection_path("v1", "Event", namespace), what=f"listing events in {namespace}")
+    result = request("GET", _collection_path("v1", "Event", namespace), what=f"listing events in {namespace}",
+                     cluster=cluster)
     events = [ev for ev in result.get("items") or []
               if (involved := (ev.get("involvedObject") or {}).get("name", "")) in owned or revision.fullmatch(involved)]
     return sorted(events, key=lambda ev: ev.get("lastTimestamp") or ev.get("eventTime") or "")

@@ -86,14 +86,14 @@ def _pod_count(out, pod):
         obs.ready_pods += int(ready)
 
 
-def namespace_observe(namespace, targets):
+def namespace_observe(namespace, targets, *, cluster=None):
     """One pods list and one list per kind in use: {(target, name): Observation}. ClusterError propagates."""
-    pods = _pods_aggregate(pods_list(namespace))
+    pods = _pods_aggregate(pods_list(namespace, cluster=cluster))
     observed = {}
     for target in sorted(targets):
         kind = TARGET_KINDS[target]
         try:
-            items = objects_list(*kind, namespace)
+            items = objects_list(*kind, namespace, cluster=cluster)
         except NotFound:
             log.warning("the cluster does not serve %s/%s: is its CRD installed?", *kind)
             items = []
@@ -103,7 +103,7 @@ def namespace_observe(namespace, targets):
     for name, obs in pods.items():
         for target in targets:
             result[(target, name)] = replace(obs)
-    revisions = _revisions(namespace) if set(targets) & SERVED_BY_KNATIVE else {}
+    revisions = _revisions(namespace, cluster) if set(targets) & SERVED_BY_KNATIVE else {}
     for key, obj in observed.items():
         obs = result[key]
         obs.obj, obs.status = obj, status_read(obj)
@@ -116,11 +116,12 @@ SERVED_BY_KNATIVE = {"knative", "kserve"}  # targets whose pods belong to Knativ
 REVISION_KIND = ("serving.knative.dev/v1", "Revision")
 
 
-def _revisions(namespace):
+def _revisions(namespace, cluster):
     """{name: Revision} of the namespace, one list. Not filtered by Gantry's label: KServe's predictor
     Revisions carry the labels KServe chooses. Without them the warm state falls back to the pods."""
     try:
-        return {rev["metadata"]["name"]: rev for rev in objects_list(*REVISION_KIND, namespace, label_selector=None)}
+        return {rev["metadata"]["name"]: rev for rev in objects_list(*REVISION_KIND, namespace, label_selector=None,
+                                                                              cluster=cluster)}
     except ClusterError as exc:
         if not exc.permanent:
             raise
@@ -129,12 +130,12 @@ def _revisions(namespace):
         return {}
 
 
-def live_objects(namespace, targets):
+def live_objects(namespace, targets, *, cluster=None):
     """{(target, name): object} of the main object kinds in use in a namespace (one list per kind)."""
     live = {}
     for target in sorted(targets):
         try:
-            items = objects_list(*TARGET_KINDS[target], namespace)
+            items = objects_list(*TARGET_KINDS[target], namespace, cluster=cluster)
         except NotFound:
             log.warning("the cluster does not serve %s/%s: is its CRD installed?", *TARGET_KINDS[target])
             continue

@@ -84,7 +84,7 @@ def status_read(obj):
     }
 
 
-def object_status(obj_ref):
+def object_status(obj_ref, *, cluster=None):
     """Read one object and its status; None when it does not exist."""
-    obj = object_get(obj_ref)
+    obj = object_get(obj_ref, cluster=cluster)
     return None if obj is None else status_read(obj)

@@ -43,10 +43,10 @@ def _pod_ready(pod):
     return not conditions or any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def revision_pods(namespace, deployment_name):
+def revision_pods(namespace, deployment_name, *, cluster=None):
     """{revision name: {"ready", "total"}} of one deployment's running or starting pods (one pods list)."""
     out = defaultdict(lambda: {"ready": 0, "total": 0})
-    for pod in pods_list(namespace):
+    for pod in pods_list(namespace, cluster=cluster):
         labels = (pod.get("metadata") or {}).get("labels") or {}
         if labels.get(DEPLOYMENT_LABEL) != deployment_name:
             continue
@@ -58,11 +58,12 @@ def revision_pods(namespace, deployment_name):
     return dict(out)
 
 
-def serving_traffic_read(obj_ref, *, deployment_name, with_pods=True):
+def serving_traffic_read(obj_ref, *, deployment_name, with_pods=True, cluster=None):
     """The live split and pods of a Knative Service or InferenceService; ClusterError propagates."""
-    live = object_get(obj_ref)
+    live = object_get(obj_ref, cluster=cluster)
     meta = obj_ref.get("metadata") or {}
-    result = ServingTraffic(pods=revision_pods(meta.get("namespace"), deployment_name) if with_pods else {})
+    result = ServingTraffic(pods=revision_pods(meta.get("namespace"), deployment_name, cluster=cluster)
+                            if with_pods else {})
     if live is None:
         return result
     status = live.get("status") or {}

@@ -34,9 +34,9 @@ def _request(obj):
     return ((((obj.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")) or "0"
 
 
-def claim_to_apply(desired, *, deployment_name):
+def claim_to_apply(desired, *, deployment_name, cluster=None):
     """The claim to apply for a push, or None when the claim exists and is not this deployment's to change."""
-    live = object_get(desired)
+    live = object_get(desired, cluster=cluster)
     if live is None:
         return desired
     if not created_by(live, deployment_name):

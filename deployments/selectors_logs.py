@@ -11,6 +11,7 @@ from django.http import Http404
 
 import clusters
 from clusters.logs import MAX_LINES
+from clusters.selectors import cluster_for_region
 from specs.pods import MODEL_CONTAINERS
 
 PAGE_TAIL = 200
@@ -71,7 +72,8 @@ def log_query_parse(params, *, default_tail=None):
 
 def deployment_pods(deployment):
     """Its pods, newest first (clusters.deployment_pods_list); ClusterError when the cluster cannot say."""
-    return clusters.deployment_pods_list(deployment.namespace, deployment.name)
+    return clusters.deployment_pods_list(deployment.namespace, deployment.name,
+                                         cluster=cluster_for_region(deployment.region))
 
 
 def log_source(deployment, pods, query):
@@ -97,10 +99,12 @@ def log_source(deployment, pods, query):
 
 def deployment_log_read(deployment, pod, container, query):
     return clusters.pod_logs(deployment.namespace, pod["name"], container=container, tail=query.tail,
-                             since_seconds=query.since_seconds, previous=query.previous)
+                             since_seconds=query.since_seconds, previous=query.previous,
+                             cluster=cluster_for_region(deployment.region))
 
 
 def deployment_log_follow(deployment, pod, container, query):
     """An iterator of text chunks (opened now: a ClusterError is raised here, not while streaming)."""
     return clusters.pod_logs_follow(deployment.namespace, pod["name"], container=container, tail=query.tail,
-                                    since_seconds=query.since_seconds)
+                                    since_seconds=query.since_seconds,
+                                    cluster=cluster_for_region(deployment.region))

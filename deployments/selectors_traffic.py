@@ -2,6 +2,7 @@
 the cluster resolved and how many pods of each revision are ready."""
 
 import clusters
+from clusters.selectors import cluster_for_region
 from clusters.traffic import serving_traffic_read
 from specs.traffic import revision_name
 from specs.vocabulary import Status, Target, Workload
@@ -56,7 +57,7 @@ def _live_merge(deployment, result):
     ref = {"apiVersion": api_version, "kind": kind,
            "metadata": {"name": deployment.name, "namespace": deployment.namespace}}
     try:
-        seen = serving_traffic_read(ref, deployment_name=deployment.name)
+        seen = serving_traffic_read(ref, deployment_name=deployment.name, cluster=cluster_for_region(deployment.region))
     except clusters.ClusterError as exc:
         result["live_error"] = f"The cluster cannot be read right now: {exc.message}"
         return

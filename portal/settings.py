@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "audit",
     "teams",
     "catalog",
+    "clusters",
     "notifications",
     "spend",
     "deployments",

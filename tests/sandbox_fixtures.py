@@ -7,6 +7,8 @@
 - `sandbox_simulated`: `sandbox` with the simulator ticking in the background
   (every 0.1 s, 60 simulated seconds per real second) for end-to-end tests.
 - `sandbox_kubeconfig`: `sandbox`'s kubeconfig path, also set as settings.KUBECONFIG.
+- `sandbox_server_b` / `sandbox_b`: a second, independent cluster (its own server, store and
+  kubeconfig file) for the multi-cluster tests; reset like `sandbox`.
 """
 
 import pytest
@@ -22,14 +24,31 @@ def sandbox_server():
     cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def sandbox_server_b():
+    cluster = SandboxCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+def _fresh(server):
+    server.simulator.stop()
+    server.simulator.time_scale = 1.0
+    server.reset()
+    yield server
+    server.simulator.stop()
+    server.faults_clear()
+
+
 @pytest.fixture
 def sandbox(sandbox_server):
-    sandbox_server.simulator.stop()
-    sandbox_server.simulator.time_scale = 1.0
-    sandbox_server.reset()
-    yield sandbox_server
-    sandbox_server.simulator.stop()
-    sandbox_server.faults_clear()
+    yield from _fresh(sandbox_server)
+
+
+@pytest.fixture
+def sandbox_b(sandbox_server_b):
+    yield from _fresh(sandbox_server_b)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from audit.models import Event
 from audit.services import event_record
 from notifications.models import EventKind
 from notifications.services import notify
+from clusters.selectors import cluster_for_region
 from specs.vocabulary import Status, Target
 
 from ..models import Deployment, Revision
@@ -79,9 +80,10 @@ def _push(deployment_id, revision):
     run = deployment.current_run if deployment.target == Target.ARGO else None
     objects = revision_manifests(deployment, rev, run=run)
     superseded = _superseded(deployment, objects)
-    clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug})
-    objects = objects_to_apply(objects, deployment)
-    clusters.objects_apply(objects)
+    cluster = cluster_for_region(deployment.region)
+    clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug}, cluster=cluster)
+    objects = objects_to_apply(objects, deployment, cluster=cluster)
+    clusters.objects_apply(objects, cluster=cluster)
     Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
                                                        superseded=superseded, updated_at=timezone.now())
     event_record(deployment=deployment, kind=Event.Kind.PUSH, message=f"Applied revision {revision} ({len(objects)} objects)",
@@ -109,11 +111,12 @@ def _superseded(deployment, objects):
     return [ref for ref in pending if (ref["apiVersion"], ref["kind"]) != (new["apiVersion"], new["kind"])]
 
 
-def objects_to_apply(objects, deployment):
+def objects_to_apply(objects, deployment, *, cluster=None):
     """Volumes: create one, grow our own, never shrink or take over someone else's (clusters/volumes.py)."""
     out = []
     for obj in objects:
-        checked = clusters.claim_to_apply(obj, deployment_name=deployment.name) if clusters.is_claim(obj) else obj
+        checked = (clusters.claim_to_apply(obj, deployment_name=deployment.name, cluster=cluster)
+                   if clusters.is_claim(obj) else obj)
         if checked is None:
             log.info("%s: %s exists and is not this deployment's: used as it is", deployment,
                      clusters.object_describe(obj))
@@ -129,23 +132,23 @@ def _claim_users(deployment, claim):
             .filter(current_revision__spec__model__uri__startswith=f"pvc://{claim}/"))
 
 
-def _deletable(obj, deployment):
+def _deletable(obj, deployment, cluster):
     """A claim is deleted only if Gantry created it and no other live deployment of the team reads it."""
     if not clusters.is_claim(obj):
         return True
-    live = clusters.object_get(obj)
+    live = clusters.object_get(obj, cluster=cluster)
     if live is None:
         return True
     return clusters.created_by_gantry(live) and not _claim_users(deployment, obj["metadata"]["name"]).exists()
 
 
-def _scheduled_runs(deployment):
+def _scheduled_runs(deployment, cluster):
     """The Workflows a CronWorkflow started. Kubernetes' garbage collector removes them with it (they carry an
     owner reference); listing them as well makes the tear down wait until they are really gone."""
     if not deployment.scheduled:
         return []
     selector = f"{clusters.CRON_WORKFLOW_LABEL}={deployment.name},{clusters.MANAGED_SELECTOR}"
-    return clusters.objects_list(*clusters.ARGO, deployment.namespace, label_selector=selector)
+    return clusters.objects_list(*clusters.ARGO, deployment.namespace, label_selector=selector, cluster=cluster)
 
 
 def deployment_push_failed(*, deployment_id, revision, message):
@@ -189,10 +192,11 @@ def _teardown(deployment_id):
     deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()
     if deployment is None or deployment.status != Status.DELETING:
         return False
-    objects = [obj for obj in deployment_objects(deployment) if _deletable(obj, deployment)]
-    objects += _scheduled_runs(deployment)
-    clusters.objects_delete(objects, propagation="Foreground")
-    remaining = [obj for obj in objects if clusters.object_get(obj) is not None]
+    cluster = cluster_for_region(deployment.region)
+    objects = [obj for obj in deployment_objects(deployment) if _deletable(obj, deployment, cluster)]
+    objects += _scheduled_runs(deployment, cluster)
+    clusters.objects_delete(objects, propagation="Foreground", cluster=cluster)
+    remaining = [obj for obj in objects if clusters.object_get(obj, cluster=cluster) is not None]
     if remaining:
         return False
     return deployment_transition(

@@ -12,6 +12,7 @@ import clusters
 from audit.models import Event
 from audit.services import event_record
 from notifications.models import EventKind
+from clusters.selectors import cluster_for_region, clusters_by_region
 from notifications.services import notify
 from specs.vocabulary import Status, Target
 
@@ -51,14 +52,15 @@ def drift_detect():
         .exclude(target=Target.ARGO)  # a finished workflow run is not re-run behind the user's back
         .select_related("team", "current_revision")
     )
+    routes = clusters_by_region()
     by_namespace = defaultdict(list)
     for d in deployments:
         if d.current_revision and d.current_revision.number == d.applied_revision:
-            by_namespace[d.namespace].append(d)
+            by_namespace[(routes.get(d.region), d.namespace)].append(d)
     drifted = 0
-    for namespace, group in by_namespace.items():
+    for (cluster, namespace), group in by_namespace.items():
         try:
-            live = clusters.live_objects(namespace, {d.target for d in group})
+            live = clusters.live_objects(namespace, {d.target for d in group}, cluster=cluster)
         except clusters.ClusterError as exc:
             log.warning("drift check of %s failed: %s", namespace, exc.message)
             continue
@@ -74,8 +76,8 @@ def drift_detect():
             drifted += 1
             try:
                 # The namespace itself may be what went missing (a rebuilt cluster).
-                clusters.namespace_ensure(namespace, {clusters.TEAM_LABEL: d.team.slug})
-                clusters.objects_apply(objects_to_apply(manifests, d))
+                clusters.namespace_ensure(namespace, {clusters.TEAM_LABEL: d.team.slug}, cluster=cluster)
+                clusters.objects_apply(objects_to_apply(manifests, d, cluster=cluster), cluster=cluster)
                 outcome = "re-applied"
             except clusters.ClusterError as exc:
                 outcome = f"re-apply failed ({exc.message}); will retry"
@@ -133,7 +135,7 @@ def superseded_remove():
         objects = [{"apiVersion": r["apiVersion"], "kind": r["kind"],
                     "metadata": {"name": r["name"], "namespace": d.namespace}} for r in refs]
         try:
-            clusters.objects_delete(objects, propagation="Foreground")
+            clusters.objects_delete(objects, propagation="Foreground", cluster=cluster_for_region(d.region))
         except clusters.ClusterError as exc:
             log.warning("removing the superseded objects of %s failed: %s", d, exc.message)
             continue
@@ -159,16 +161,17 @@ def orphans_remove(*, now=None):
     """
     since = (now or timezone.now()) - ORPHAN_LOOKBACK
     recent = Deployment.objects.filter(status=Status.DELETED, updated_at__gte=since).select_related("team")
+    routes = clusters_by_region()
     by_namespace = defaultdict(dict)
     for d in recent.order_by("updated_at"):
-        by_namespace[d.namespace][d.name] = d  # the latest deleted one of each name
+        by_namespace[(routes.get(d.region), d.namespace)][d.name] = d  # the latest deleted one of each name
     removed = 0
-    for namespace, deleted in by_namespace.items():
+    for (cluster, namespace), deleted in by_namespace.items():
         team_id = next(iter(deleted.values())).team_id
         alive = set(Deployment.objects.filter(team_id=team_id).exclude(status=Status.DELETED)
                     .values_list("name", flat=True))
         try:
-            objects = clusters.live_objects(namespace, set(clusters.TARGET_KINDS))
+            objects = clusters.live_objects(namespace, set(clusters.TARGET_KINDS), cluster=cluster)
         except clusters.ClusterError as exc:
             log.warning("orphan check of %s failed: %s", namespace, exc.message)
             continue
@@ -177,7 +180,7 @@ def orphans_remove(*, now=None):
             if name not in deleted or name in alive:
                 continue
             try:
-                clusters.objects_delete([obj], propagation="Foreground")
+                clusters.objects_delete([obj], propagation="Foreground", cluster=cluster)
             except clusters.ClusterError as exc:
                 log.warning("could not remove orphan %s: %s", clusters.object_describe(obj), exc.message)
                 continue

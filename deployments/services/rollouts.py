@@ -17,6 +17,7 @@ from django.db import transaction
 import clusters
 from audit.models import Event
 from audit.services import event_record
+from clusters.selectors import cluster_for_region
 from clusters.traffic import serving_traffic_read
 from specs.checker import Issue
 from specs.vocabulary import Status, Workload
@@ -64,7 +65,8 @@ def _main_ref(deployment):
 def _stable_read(deployment, number):
     """The Knative name of revision `number`, which must be what the cluster serves now (ready)."""
     try:
-        live = serving_traffic_read(_main_ref(deployment), deployment_name=deployment.name, with_pods=False)
+        live = serving_traffic_read(_main_ref(deployment), deployment_name=deployment.name, with_pods=False,
+                                    cluster=cluster_for_region(deployment.region))
     except clusters.ClusterError as exc:
         raise RolloutConflict(f"The cluster cannot tell which revision serves now ({exc.message}); try again "
                               "in a minute.", field="revision") from None

@@ -1,9 +1,11 @@
 """Status sync: what the cluster reports, written onto the deployments in a fixed number of queries.
 
-The API calls grow with namespaces (clusters.namespace_observe), never with deployments; the
-SQL queries are a constant (one read, one locked read, one bulk update, two bulk inserts, and one
-update of the revisions that just became ready, for their time to ready),
-whatever the number of deployments. What an observation means is decided in deployments/state.py.
+The API calls grow with namespaces (clusters.namespace_observe), never with deployments; each
+namespace is read on the cluster of its deployments' region (clusters.selectors), and a cluster that
+cannot be read marks only its own deployments "cluster <name> unreachable". The SQL queries are a
+constant (one read of the region -> cluster routes, one read, one locked read, one bulk update, two
+bulk inserts, one update of the revisions that just became ready, for their time to ready, and one
+update per unreachable cluster), whatever the number of deployments. What an observation means is decided in deployments/state.py.
 """
 
 import logging
@@ -22,6 +24,7 @@ import clusters
 from audit.models import Event
 from audit.services import event_build, events_record
 from notifications.models import EventKind
+from clusters.selectors import cluster_name, clusters_by_region
 from notifications.services import notify
 from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status, Target
@@ -102,10 +105,11 @@ def _cron_children(d, seen):
     return sorted(found, key=lambda item: item[0])
 
 
-def _crons(namespace):
+def _crons(namespace, cluster):
     """{name: CronWorkflow} of a namespace (one list); {} when the cluster does not serve the kind."""
     try:
-        return {o["metadata"]["name"]: o for o in clusters.objects_list(*clusters.ARGO_CRON, namespace)}
+        return {o["metadata"]["name"]: o for o in clusters.objects_list(*clusters.ARGO_CRON, namespace,
+                                                                         cluster=cluster)}
     except clusters.NotFound:
         log.warning("the cluster does not serve CronWorkflows: is Argo's CRD installed?")
         return {}
@@ -123,6 +127,14 @@ def _ready_at(d, obs, now):
         return None
     since = parse_datetime((obs.status or {}).get("ready_since") or "")
     return since if since is not None and rev.pushed_at <= since <= now else now
+
+
+def _unreachable_mark(by_namespace, down):
+    """The deployments of a cluster that could not be read keep their status (the cluster's word is
+    unknown, not bad) and say why they are not updated; the next sync that reads them replaces the message."""
+    for cluster, message in down.items():
+        ids = [d.pk for (on, _), group in by_namespace.items() if on == cluster for d in group]
+        Deployment.objects.filter(pk__in=ids, status__in=SYNCED_STATUSES).update(status_message=message[:2000])
 
 
 SYNC_LOCK = 7301  # PostgreSQL advisory lock key: one status sync at a time, across every worker
@@ -153,25 +165,32 @@ def _status_sync(deployment_ids):
     queryset = Deployment.objects.filter(status__in=SYNCED_STATUSES).select_related("team")
     if deployment_ids is not None:
         queryset = queryset.filter(pk__in=deployment_ids)
-    by_namespace = defaultdict(list)
-    for d in queryset.only("id", "name", "target", "current_run", "scheduled", "team__slug"):
-        by_namespace[d.namespace].append(d)
+    routes = clusters_by_region()
+    by_namespace = defaultdict(list)  # (cluster, namespace): a team's namespace exists on each of its clusters
+    for d in queryset.only("id", "name", "target", "current_run", "scheduled", "region", "team__slug"):
+        by_namespace[(routes.get(d.region), d.namespace)].append(d)
     observations, children = {}, {}
-    for namespace, group in by_namespace.items():
+    down = {}  # cluster -> the message for its deployments, once one of its namespaces could not be read
+    for (cluster, namespace), group in by_namespace.items():
+        if cluster in down:
+            continue  # one dead cluster costs one timeout per cycle, not one per namespace
         try:
-            seen = clusters.namespace_observe(namespace, {d.target for d in group})
+            seen = clusters.namespace_observe(namespace, {d.target for d in group}, cluster=cluster)
+            crons = _crons(namespace, cluster) if any(d.scheduled for d in group) else {}
         except clusters.ClusterError as exc:
             # Keep the last known state of this namespace; the next cycle tries again.
-            log.warning("status sync of %s failed: %s", namespace, exc.message)
+            log.warning("status sync of %s on cluster %s failed: %s", namespace, cluster_name(cluster), exc.message)
+            if cluster is not None:
+                down[cluster] = f"cluster {cluster.name} unreachable: {exc.message}"
             continue
         except Exception:  # one namespace's surprise never stops the other teams' sync
             log.exception("status sync of %s failed on something the cluster sent", namespace)
             continue
-        crons = _crons(namespace) if any(d.scheduled for d in group) else {}
         for d in group:
             observations[d.pk] = _observation(d, seen, crons)
             if d.scheduled:
                 children[d.pk] = _cron_children(d, seen)
+    _unreachable_mark(by_namespace, down)
     if not observations:
         return {"namespaces": len(by_namespace), "deployments": 0, "changed": 0}
 

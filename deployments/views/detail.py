@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 import clusters
+from clusters.selectors import cluster_for_region
 from specs.vocabulary import Status, Target
 from teams.selectors import user_can_deploy
 
@@ -31,7 +32,8 @@ PARTS = ("live", "chart", "k8s")
 
 def _k8s_events(deployment):
     try:
-        events = clusters.events_list(deployment.namespace, deployment.name)
+        events = clusters.events_list(deployment.namespace, deployment.name,
+                                      cluster=cluster_for_region(deployment.region))
     except clusters.ClusterError as exc:
         return [], f"Kubernetes events are not available right now: {exc.message}"
     return [

@@ -332,8 +332,8 @@ def test_a_change_made_while_a_sync_is_in_flight_is_never_reported_as_running(sa
 
     real_observe = cluster.namespace_observe
 
-    def observe_then_change(namespace, targets):
-        seen = real_observe(namespace, targets)  # the sync has read the cluster: revision 1 runs
+    def observe_then_change(namespace, targets, **kwargs):
+        seen = real_observe(namespace, targets, **kwargs)  # the sync has read the cluster: revision 1 runs
         changed = lifecycle.deployment_update(user=deployer, deployment=Deployment.objects.get(pk=d.pk),
                                               spec={**online_spec(name="chat"), "scaling": {"max_replicas": 3}})
         lifecycle.deployment_transition(deployment=changed, expected=Status.QUEUED, new=Status.APPLYING,

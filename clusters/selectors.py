@@ -1,0 +1,32 @@
+"""Which cluster serves a region: the one place that reads Cluster records for the cluster calls.
+
+A deployment's region decides its cluster: the enabled cluster serving that region (the admin lets
+only one enabled cluster serve a region; were there two, the first by name). A region no enabled
+cluster serves (and every region while there are no records) goes to the default cluster, None
+here, which the client reads from settings.KUBECONFIG.
+"""
+
+from .models import Cluster
+
+
+def clusters_by_region():
+    """{region code: ClusterRef} in one query."""
+    rows = (Cluster.regions.through.objects.filter(cluster__enabled=True)
+            .select_related("cluster", "region").order_by("cluster__name"))
+    found = {}
+    for row in rows:
+        found.setdefault(row.region.code, row.cluster.ref())
+    return found
+
+
+def cluster_for_region(region):
+    """The ClusterRef serving `region`, or None: the default cluster."""
+    if not region:
+        return None
+    cluster = Cluster.objects.filter(enabled=True, regions__code=region).order_by("name").first()
+    return cluster.ref() if cluster is not None else None
+
+
+def cluster_name(cluster):
+    """How a cluster is called in messages: its record's name, or "default"."""
+    return cluster.name if cluster is not None else "default"
