@@ -16,8 +16,8 @@ run: export PROMETHEUS_SCRAPE_SECONDS := 5
 run: export SYNC_INTERVAL_SECONDS := 2
 run: install services
 	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py migrate --noinput
-	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo
-	@echo "Gantry: http://127.0.0.1:8000  (API docs /api/docs/, sandbox cluster http://127.0.0.1:8001). Ctrl-C stops everything."
+	DEBUG=1 SECURE_HTTPS=0 $(PYTHON) manage.py seed_demo --second-cluster $(CURDIR)/.sandbox/kubeconfig-b
+	@echo "Gantry: http://127.0.0.1:8000  (API docs /api/docs/, sandbox clusters http://127.0.0.1:8001 and :8002 for ORD1). Ctrl-C stops everything."
 	DEBUG=1 SECURE_HTTPS=0 .venv/bin/honcho -f Procfile start
 
 test: install services lint

@@ -73,6 +73,11 @@ def _configuration_new():
     return configuration
 
 
+def default_cluster_configured():
+    """Whether the default cluster (settings.KUBECONFIG, else the in-cluster service account) is set up."""
+    return bool(settings.KUBECONFIG) or _in_cluster_available()
+
+
 def _in_cluster_available():
     return os.path.exists(_IN_CLUSTER_TOKEN) and bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
@@ -176,11 +181,12 @@ def unreachable(exc, prefix=""):
     return ClusterError(f"{prefix}cannot reach the Kubernetes API ({type(exc).__name__}: {exc})")
 
 
-def request(method, path, *, query=None, body=None, content_type=None, what="", cluster=None):
-    """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404)."""
+def request(method, path, *, query=None, body=None, content_type=None, what="", cluster=None, timeout=None):
+    """One HTTP call; returns the decoded JSON body. Raises ClusterError (NotFound for 404).
+    `timeout`: seconds (or (connect, read)), settings.KUBE_REQUEST_TIMEOUT without one."""
     prefix = f"{what}: " if what else ""
     response = _open(method, path, query=query, body=body, content_type=content_type, prefix=prefix,
-                     cluster=cluster)
+                     cluster=cluster, timeout=timeout)
     try:
         data = response.read()
     except (urllib3.exceptions.HTTPError, OSError) as exc:

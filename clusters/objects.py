@@ -63,9 +63,9 @@ def object_describe(obj):
     return f"{obj.get('kind')} {meta.get('namespace', '') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
 
 
-def cluster_ping(*, cluster=None):
-    """The API server's version string; ClusterError when it cannot be reached."""
-    version = request("GET", "/version", what="version", cluster=cluster)
+def cluster_ping(*, cluster=None, timeout=None):
+    """The API server's version string; ClusterError when it cannot be reached (within `timeout` seconds)."""
+    version = request("GET", "/version", what="version", cluster=cluster, timeout=timeout)
     return version.get("gitVersion") or "unknown"
 
 

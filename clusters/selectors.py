@@ -6,6 +6,7 @@ cluster serves (and every region while there are no records) goes to the default
 here, which the client reads from settings.KUBECONFIG.
 """
 
+from .client import ClusterError
 from .models import Cluster
 
 
@@ -30,3 +31,14 @@ def cluster_for_region(region):
 def cluster_name(cluster):
     """How a cluster is called in messages: its record's name, or "default"."""
     return cluster.name if cluster is not None else "default"
+
+
+def cluster_named(name):
+    """The ClusterRef of the record called `name` (enabled or not: a disabled cluster may still hold objects to
+    remove); None or "" is the default cluster. A name no record has any more raises a permanent ClusterError."""
+    if not name:
+        return None
+    cluster = Cluster.objects.filter(name=name).first()
+    if cluster is None:
+        raise ClusterError(f"cluster {name} is no longer configured", permanent=True)
+    return cluster.ref()

@@ -21,8 +21,13 @@ class Deployment(models.Model):
     # Revision number the cluster last accepted (None: never pushed).
     applied_revision = models.PositiveIntegerField(null=True, blank=True)
     # Main objects of an earlier target or workload (the Knative Service after a switch to KServe): kept
-    # serving until the new one is ready, then removed by reconcile. [{"apiVersion", "kind", "name"}]
+    # serving until the new one is ready, then removed by reconcile. [{"apiVersion", "kind", "name", "cluster"}]:
+    # "cluster" is the Cluster record's name (None: the default cluster; absent, as written before clusters:
+    # where the deployment is applied). A move to another region's cluster lists all its objects on the old one.
     superseded = models.JSONField(default=list, blank=True)
+    # The cluster the last push applied to: a Cluster record's name, "" the default cluster, None not recorded
+    # (never pushed, or pushed before this was kept: taken as its region's cluster).
+    applied_cluster = models.CharField(max_length=63, null=True, blank=True)
     # Batch: the run the status follows (its Workflow is <name>-run-<n>); None for runs before runs had numbers.
     current_run = models.PositiveIntegerField(null=True, blank=True)
     # Batch on a schedule: an Argo CronWorkflow makes the runs; each one Argo starts gets a Run row (sync).

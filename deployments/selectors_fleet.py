@@ -5,17 +5,23 @@ Staff only: the view checks is_staff before calling these (they are not scoped t
 
 from datetime import timedelta
 
-from django.db.models import Count, DecimalField, Q, Sum, Value
+from django.db.models import Count, DecimalField, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Event
-from catalog.models import RegionOffering
+from catalog.models import Region, RegionOffering
+from clusters.client import default_cluster_configured
+from clusters.models import Cluster
+from clusters.probe import Probe, clusters_probe
 from specs.vocabulary import Status
 from teams.models import Team
 
 from .models import Deployment
-from .state import LIVE_STATUSES
+from .state import LIVE_STATUSES, SYNCED_STATUSES
+
+# The default cluster (settings.KUBECONFIG or the in-cluster service account) on the fleet page.
+DEFAULT_CLUSTER_NAME = "default (KUBECONFIG)"
 
 # How far back the "recent drift" list looks in the event log.
 DRIFT_WINDOW = timedelta(days=7)
@@ -88,11 +94,62 @@ def pending_approvals():
     return Deployment.objects.filter(status=Status.PENDING_APPROVAL).select_related("team", "created_by")
 
 
+def clusters_overview():
+    """One row per cluster: the Cluster records, then the default cluster when it is configured, serves a
+    deployment, or there are no records. Each with a bounded /version probe (all clusters at once), the
+    regions it serves, its deployments by region (those the sync watches, counted where they are routed
+    now: a disabled cluster's regions go to the default one) and the newest sync among them.
+
+    A probe never raises: an unreachable cluster is a row saying so, never a broken page."""
+    records = list(Cluster.objects.prefetch_related("regions").order_by("name"))
+    served = {}  # region code -> the enabled record serving it (the first by name, as clusters.selectors)
+    for record in records:
+        if record.enabled:
+            for region in record.regions.all():
+                served.setdefault(region.code, record.name)
+
+    on_cluster = {}  # cluster name (None: default) -> {region: count}
+    for row in (Deployment.objects.filter(status__in=SYNCED_STATUSES)
+                .values("region").annotate(n=Count("id")).order_by("region")):
+        on_cluster.setdefault(served.get(row["region"]), {})[row["region"] or "?"] = row["n"]
+    last_sync = {}
+    for row in (Deployment.objects.filter(last_synced_at__isnull=False)
+                .values("region").annotate(last=Max("last_synced_at"))):
+        name = served.get(row["region"])
+        if last_sync.get(name) is None or row["last"] > last_sync[name]:
+            last_sync[name] = row["last"]
+
+    rows = [{"name": record.name, "slug": record.name, "is_default": False, "pk": record.pk,
+             "enabled": record.enabled, "draining": record.draining,
+             "regions": sorted(region.code for region in record.regions.all()),
+             "ref": record.ref(), "key": record.name} for record in records]
+    configured = default_cluster_configured()
+    if configured or None in on_cluster or not records:
+        rows.append({"name": DEFAULT_CLUSTER_NAME, "slug": "default", "is_default": True, "pk": None,
+                     "enabled": True, "draining": False,
+                     "regions": sorted(code for code in Region.objects.values_list("code", flat=True)
+                                       if code not in served),
+                     "ref": None, "key": None, "configured": configured})
+
+    probed = [row for row in rows if not row["is_default"] or row["configured"]]
+    for row, probe in zip(probed, clusters_probe([row["ref"] for row in probed])):
+        row["probe"] = probe
+    for row in rows:
+        row.setdefault("probe", Probe(reachable=False, reason="not configured (no KUBECONFIG, not in a cluster)"))
+        by_region = on_cluster.get(row.pop("key"), {})
+        row["deployments_by_region"] = sorted(by_region.items())
+        row["deployments"] = sum(by_region.values())
+        row["last_synced_at"] = last_sync.get(row["name"] if not row["is_default"] else None)
+        del row["ref"]
+    return rows
+
+
 def fleet_overview():
     """Everything the fleet page shows, in one dict."""
     gpus = gpus_in_use_by_class_and_region()
     pending = pending_approvals()
     return {
+        "clusters": clusters_overview(),
         "gpus": gpus,
         "gpus_total": sum(r["gpus"] or 0 for r in gpus),
         "live_count": sum(r["deployments"] for r in gpus),

@@ -4,7 +4,9 @@ import redis
 from django.conf import settings
 from django.db import connection
 
-import clusters
+from clusters.client import default_cluster_configured
+from clusters.models import Cluster
+from clusters.probe import clusters_probe
 
 
 def _check_database():
@@ -25,15 +27,40 @@ def _check_redis():
         return {"status": "down", "reason": str(exc) or type(exc).__name__}
 
 
-def _check_cluster():
+def _probe_check(probe):
+    if probe.reachable:
+        return {"status": "ok", "version": probe.version}
+    return {"status": "down", "reason": probe.reason}
+
+
+def _enabled_clusters():
+    """The enabled Cluster records (name, ClusterRef); None when the database cannot say."""
     try:
-        version = clusters.cluster_ping()
-        return {"status": "ok", "version": version}
-    except clusters.ClusterError as exc:
-        return {"status": "down", "reason": exc.message}
+        return [(c.name, c.ref()) for c in Cluster.objects.filter(enabled=True).order_by("name")]
+    except Exception:  # the database check reports why
+        return None
+
+
+def _check_clusters():
+    """(the default cluster's check, one check per enabled Cluster record, whether the default counts).
+
+    The default cluster counts when it is configured (KUBECONFIG or in-cluster) or when no enabled
+    record exists (then it serves every region); otherwise it is reported "unused". All clusters are
+    probed at once, each bounded by KUBE_PROBE_TIMEOUT."""
+    records = _enabled_clusters()
+    default_used = default_cluster_configured() or not records
+    refs = ([None] if default_used else []) + [ref for _, ref in records or []]
+    probes = clusters_probe(refs)
+    default = (_probe_check(probes.pop(0)) if default_used
+               else {"status": "unused",
+                     "reason": "not configured (no KUBECONFIG): the enabled Cluster records serve the regions"})
+    listed = [{"name": name, **_probe_check(probe)} for (name, _), probe in zip(records or [], probes)]
+    return default, listed, default_used
 
 
 def health_report():
-    checks = {"database": _check_database(), "redis": _check_redis(), "cluster": _check_cluster()}
-    overall = "ok" if all(c["status"] == "ok" for c in checks.values()) else "degraded"
+    default, listed, default_used = _check_clusters()
+    checks = {"database": _check_database(), "redis": _check_redis(), "cluster": default, "clusters": listed}
+    essential = [checks["database"], checks["redis"], *listed] + ([default] if default_used else [])
+    overall = "ok" if all(c["status"] == "ok" for c in essential) else "degraded"
     return {"status": overall, "checks": checks}

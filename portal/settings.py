@@ -194,6 +194,8 @@ CELERY_BEAT_SCHEDULE = {
 KUBECONFIG = env_str("KUBECONFIG", "")
 KUBE_CONTEXT = env_str("KUBE_CONTEXT", "")
 KUBE_REQUEST_TIMEOUT = env_float("KUBE_REQUEST_TIMEOUT", 10.0, minimum=0.1)
+# The reachability probe of /healthz and the fleet page: one /version call per cluster, in parallel.
+KUBE_PROBE_TIMEOUT = env_float("KUBE_PROBE_TIMEOUT", 2.0, minimum=0.1)
 
 # Request metrics on the deployment page (Prometheus HTTP API, e.g. http://127.0.0.1:9090); empty: off.
 PROMETHEUS_URL = env_str("PROMETHEUS_URL", "").rstrip("/")

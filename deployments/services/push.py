@@ -15,7 +15,7 @@ from audit.models import Event
 from audit.services import event_record
 from notifications.models import EventKind
 from notifications.services import notify
-from clusters.selectors import cluster_for_region
+from clusters.selectors import cluster_for_region, cluster_named, cluster_name
 from specs.vocabulary import Status, Target
 
 from ..models import Deployment, Revision
@@ -79,16 +79,48 @@ def _push(deployment_id, revision):
     Revision.objects.filter(pk=rev.pk, pushed_at__isnull=True).update(pushed_at=started)
     run = deployment.current_run if deployment.target == Target.ARGO else None
     objects = revision_manifests(deployment, rev, run=run)
-    superseded = _superseded(deployment, objects)
     cluster = cluster_for_region(deployment.region)
+    before = applied_cluster_key(deployment)
+    superseded = _superseded(deployment, objects, cluster)
     clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug}, cluster=cluster)
     objects = objects_to_apply(objects, deployment, cluster=cluster)
     clusters.objects_apply(objects, cluster=cluster)
     Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
-                                                       superseded=superseded, updated_at=timezone.now())
-    event_record(deployment=deployment, kind=Event.Kind.PUSH, message=f"Applied revision {revision} ({len(objects)} objects)",
-                 data={"revision": revision, "objects": [clusters.object_describe(o) for o in objects]})
+                                                       superseded=superseded, updated_at=timezone.now(),
+                                                       applied_cluster=cluster_key(cluster) or "")
+    message = f"Applied revision {revision} ({len(objects)} objects)"
+    data = {"revision": revision, "objects": [clusters.object_describe(o) for o in objects]}
+    if deployment.applied_revision is not None and before != cluster_key(cluster):
+        message += (f" on cluster {cluster_name(cluster)}, moved from cluster {cluster_name_of(before)}: "
+                    f"its objects there keep serving until this one is ready, then reconcile removes them")
+        data.update(cluster=cluster_key(cluster), moved_from=before)
+    event_record(deployment=deployment, kind=Event.Kind.PUSH, message=message, data=data)
     return True
+
+
+def cluster_key(cluster):
+    """How a cluster is recorded on a deployment: its record's name, None for the default cluster."""
+    return cluster.name if cluster is not None else None
+
+
+def cluster_name_of(key):
+    return key or "default"
+
+
+def applied_cluster_key(deployment):
+    """The cluster the deployment was last applied to (its region's when that was not recorded)."""
+    if deployment.applied_cluster is None:
+        return cluster_key(cluster_for_region(deployment.region))
+    return deployment.applied_cluster or None
+
+
+def superseded_refs(deployment):
+    """The superseded refs, each with the cluster it is on (a ref written before clusters: where it was applied)."""
+    refs = [ref for ref in deployment.superseded or [] if isinstance(ref, dict)]
+    if any("cluster" not in ref for ref in refs):
+        here = applied_cluster_key(deployment)
+        refs = [ref if "cluster" in ref else {**ref, "cluster": here} for ref in refs]
+    return refs
 
 
 def _main_ref(objects):
@@ -96,19 +128,34 @@ def _main_ref(objects):
     return {"apiVersion": main["apiVersion"], "kind": main["kind"], "name": main["metadata"]["name"]}
 
 
-def _superseded(deployment, objects):
-    """The earlier main objects this push replaces with another kind: they keep serving until it is ready."""
-    pending = [ref for ref in deployment.superseded or [] if isinstance(ref, dict)]
+def _ref(obj, cluster):
+    return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": obj["metadata"]["name"], "cluster": cluster}
+
+
+def _superseded(deployment, objects, cluster):
+    """What this push replaces, kept serving until it is ready: the earlier main object of another kind, or,
+    when the deployment moves to another cluster (its region changed), all its objects on the old cluster."""
+    pending = superseded_refs(deployment)
     if deployment.applied_revision is None:
         return pending
-    previous = deployment.revisions.filter(number=deployment.applied_revision).first()
+    here, before = cluster_key(cluster), applied_cluster_key(deployment)
     new = _main_ref(objects)
-    if previous is not None:
-        old = _main_ref(revision_manifests(deployment, previous))
-        if (old["apiVersion"], old["kind"]) != (new["apiVersion"], new["kind"]) and old not in pending:
-            pending.append(old)
-    # Switching back to a kind still waiting for removal keeps it.
-    return [ref for ref in pending if (ref["apiVersion"], ref["kind"]) != (new["apiVersion"], new["kind"])]
+    if before != here:
+        for obj in deployment_objects(deployment):
+            ref = _ref(obj, before)
+            if obj.get("kind") != "Namespace" and ref not in pending:
+                pending.append(ref)
+    else:
+        previous = deployment.revisions.filter(number=deployment.applied_revision).first()
+        if previous is not None:
+            old = {**_main_ref(revision_manifests(deployment, previous)), "cluster": here}
+            if (old["apiVersion"], old["kind"]) != (new["apiVersion"], new["kind"]) and old not in pending:
+                pending.append(old)
+    # Switching back (to a kind, or a cluster) still waiting for removal keeps what this push applies there.
+    applying = {(o.get("apiVersion"), o.get("kind"), (o.get("metadata") or {}).get("name")) for o in objects}
+    return [ref for ref in pending if ref["cluster"] != here or (
+        (ref["apiVersion"], ref["kind"]) != (new["apiVersion"], new["kind"])
+        and (ref["apiVersion"], ref["kind"], ref["name"]) not in applying)]
 
 
 def objects_to_apply(objects, deployment, *, cluster=None):
@@ -132,7 +179,7 @@ def _claim_users(deployment, claim):
             .filter(current_revision__spec__model__uri__startswith=f"pvc://{claim}/"))
 
 
-def _deletable(obj, deployment, cluster):
+def object_deletable(obj, deployment, cluster):
     """A claim is deleted only if Gantry created it and no other live deployment of the team reads it."""
     if not clusters.is_claim(obj):
         return True
@@ -192,15 +239,23 @@ def _teardown(deployment_id):
     deployment = Deployment.objects.select_related("team").filter(pk=deployment_id).first()
     if deployment is None or deployment.status != Status.DELETING:
         return False
-    cluster = cluster_for_region(deployment.region)
-    objects = [obj for obj in deployment_objects(deployment) if _deletable(obj, deployment, cluster)]
-    objects += _scheduled_runs(deployment, cluster)
-    clusters.objects_delete(objects, propagation="Foreground", cluster=cluster)
-    remaining = [obj for obj in objects if clusters.object_get(obj, cluster=cluster) is not None]
+    # Its region's cluster, and the one it was applied to or is moving away from (a move not yet finished).
+    keys = [cluster_key(cluster_for_region(deployment.region)), applied_cluster_key(deployment)]
+    keys += [ref["cluster"] for ref in superseded_refs(deployment)]
+    keys = list(dict.fromkeys(keys))
+    removed, remaining = 0, 0
+    for key in keys:
+        cluster = cluster_named(key)
+        objects = [obj for obj in deployment_objects(deployment) if object_deletable(obj, deployment, cluster)]
+        objects += _scheduled_runs(deployment, cluster)
+        clusters.objects_delete(objects, propagation="Foreground", cluster=cluster)
+        remaining += sum(1 for obj in objects if clusters.object_get(obj, cluster=cluster) is not None)
+        removed += len(objects)
     if remaining:
         return False
+    where = "the cluster" if len(keys) == 1 else "clusters " + ", ".join(cluster_name_of(k) for k in keys)
     return deployment_transition(
         deployment=deployment, expected=Status.DELETING, new=Status.DELETED, kind=Event.Kind.TEARDOWN,
-        message=f"Removed {len(objects)} objects from the cluster",
-        ready_pods=0, total_pods=0, gpus_in_use=0, url="",
+        message=f"Removed {removed} objects from {where}",
+        ready_pods=0, total_pods=0, gpus_in_use=0, url="", superseded=[],
     )

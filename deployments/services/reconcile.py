@@ -12,14 +12,14 @@ import clusters
 from audit.models import Event
 from audit.services import event_record
 from notifications.models import EventKind
-from clusters.selectors import cluster_for_region, clusters_by_region
+from clusters.selectors import cluster_named, clusters_by_region
 from notifications.services import notify
 from specs.vocabulary import Status, Target
 
 from ..dispatch import push_dispatch, teardown_dispatch
 from ..models import Deployment
 from .manifests import revision_manifests
-from .push import objects_to_apply
+from .push import applied_cluster_key, cluster_name_of, object_deletable, objects_to_apply, superseded_refs
 
 log = logging.getLogger(__name__)
 
@@ -124,28 +124,50 @@ SUPERSEDED_DONE = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.SUCCEEDED)
 
 
 def superseded_remove():
-    """Delete the objects of an earlier target once the new one is ready; returns how many went."""
+    """Delete the objects of an earlier target, or left on the cluster a deployment moved away from, once the new
+    ones are ready; returns how many went. A cluster that cannot be reached keeps its refs for the next round."""
     removed = 0
     waiting = (Deployment.objects.filter(status__in=SUPERSEDED_DONE, applied_revision__isnull=False)
                .exclude(superseded=[]).select_related("team", "current_revision"))
     for d in waiting:
         if d.current_revision is None or d.current_revision.number != d.applied_revision:
             continue  # a newer revision is on its way: wait for it
-        refs = [ref for ref in d.superseded if isinstance(ref, dict)]
-        objects = [{"apiVersion": r["apiVersion"], "kind": r["kind"],
-                    "metadata": {"name": r["name"], "namespace": d.namespace}} for r in refs]
-        try:
-            clusters.objects_delete(objects, propagation="Foreground", cluster=cluster_for_region(d.region))
-        except clusters.ClusterError as exc:
-            log.warning("removing the superseded objects of %s failed: %s", d, exc.message)
+        refs = superseded_refs(d)
+        here = applied_cluster_key(d)
+        by_cluster = defaultdict(list)
+        for ref in refs:
+            by_cluster[ref["cluster"]].append(ref)
+        kept, gone = [], []
+        for key, group in by_cluster.items():
+            objects = [{"apiVersion": r["apiVersion"], "kind": r["kind"],
+                        "metadata": {"name": r["name"], "namespace": d.namespace}} for r in group]
+            try:
+                cluster = cluster_named(key)
+                # A claim another live deployment of the team reads (or Gantry did not create) stays.
+                deletable = [o for o in objects if object_deletable(o, d, cluster)]
+                existed = clusters.objects_delete(deletable, propagation="Foreground", cluster=cluster)
+            except clusters.ClusterError as exc:
+                log.warning("removing the superseded objects of %s from cluster %s failed: %s", d,
+                            cluster_name_of(key), exc.message)
+                kept += group
+                continue
+            gone.append((key, group, deletable, existed))
+        if not gone:
             continue
         # Compare-and-set: a push that recorded another superseded object meanwhile keeps it.
-        if Deployment.objects.filter(pk=d.pk, superseded=d.superseded).update(superseded=[]):
-            removed += len(objects)
-            what = ", ".join(clusters.object_describe(o) for o in objects)
-            event_record(deployment=d, kind=Event.Kind.PUSH, message=f"Removed {what}: revision "
-                         f"{d.applied_revision} ({d.get_target_display()}) is {d.get_status_display().lower()}",
-                         data={"removed": refs})
+        if not Deployment.objects.filter(pk=d.pk, superseded=d.superseded).update(superseded=kept):
+            continue
+        for key, group, objects, existed in gone:
+            removed += existed
+            what = ", ".join(clusters.object_describe(o) for o in objects) or "nothing"
+            ready = (f"revision {d.applied_revision} ({d.get_target_display()}) is "
+                     f"{d.get_status_display().lower()}")
+            if key == here:
+                message = f"Removed {what}: {ready}"
+            else:
+                message = (f"Moved to cluster {cluster_name_of(here)}: removed {what} from cluster "
+                           f"{cluster_name_of(key)}: {ready} there")
+            event_record(deployment=d, kind=Event.Kind.PUSH, message=message, data={"removed": group})
     return removed
 
 

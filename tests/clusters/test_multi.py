@@ -5,16 +5,20 @@ Over real HTTP: each sandbox's own store says where a deployment landed.
 
 import pytest
 
+import clusters
+from audit.models import Event
 from catalog.models import Region
 from clusters.client import api_client
 from clusters.models import Cluster
+from deployments.models import Deployment
 from deployments.selectors_logs import LogQuery, deployment_log_read, deployment_pods, log_source
 from deployments.services import lifecycle
-from deployments.services.push import deployment_teardown_run
-from deployments.services.reconcile import drift_detect
+from deployments.services.push import deployment_push, deployment_teardown_run
+from deployments.services.reconcile import drift_detect, reconcile
 from deployments.services.sync import status_sync
 from specs.vocabulary import Status
-from tests.cluster_helpers import KSVC, deployment_pushed
+from tests.cluster_helpers import ISVC, KSVC, deployment_pushed
+from tests.factories import online_spec
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -148,3 +152,131 @@ def test_each_cluster_has_its_own_client_cached_per_connection(two_clusters):
     assert api_client(las) is api_client(las)
     assert api_client(las) is not api_client(ord_)
     assert api_client(las).configuration.host != api_client(ord_).configuration.host
+
+
+# --- Moving a deployment to another region's cluster (issue 17: apply there, wait for ready, remove here) ---
+
+def _everything(sandbox):
+    """The deployment objects Gantry put in the team's namespace: {(type, name)}."""
+    types = (KSVC, ISVC, "persistentvolumeclaims", "serviceaccounts")
+    return {(t, obj["metadata"]["name"]) for t in types for obj in sandbox.objects(t, "tenant-nlp")
+            if (obj["metadata"].get("labels") or {}).get(clusters.DEPLOYMENT_LABEL)}
+
+
+def _moved(deployer, d, spec):
+    d.refresh_from_db()
+    lifecycle.deployment_update(user=deployer, deployment=d, spec=spec)
+    d.refresh_from_db()
+    assert deployment_push(deployment_id=d.pk, revision=d.current_revision.number)
+    d.refresh_from_db()
+    return d
+
+
+def test_a_region_move_serves_from_both_clusters_until_the_new_one_is_ready_then_only_the_new(
+        two_clusters, sandbox, sandbox_b, deployer):
+    d = _pushed(deployer, "mover", "LAS1")
+    simulate(sandbox)
+    status_sync()
+    on_las = _everything(sandbox)
+    assert (KSVC, "mover") in on_las
+
+    d = _moved(deployer, d, online_spec(name="mover", compute={"region": "ORD1"}))
+    assert d.applied_cluster == "ord"
+    assert {ref["cluster"] for ref in d.superseded} == {"las"}
+    assert {(ref["kind"], ref["name"]) for ref in d.superseded} >= {("Service", "mover")}
+    assert Event.objects.filter(deployment=d, message__contains="moved from cluster las").exists()
+
+    # Not ready on ord yet: las keeps serving, reconcile leaves it alone.
+    assert d.status == Status.APPLYING
+    assert reconcile()["superseded"] == 0
+    assert _everything(sandbox) == on_las
+    assert _names(sandbox_b) == {"mover"}
+
+    simulate(sandbox_b)
+    status_sync()
+    d.refresh_from_db()
+    assert d.status == Status.RUNNING
+    assert reconcile()["superseded"] == len(on_las)
+    assert _everything(sandbox) == set()
+    assert _names(sandbox_b) == {"mover"}
+    assert Deployment.objects.get(pk=d.pk).superseded == []
+    assert Event.objects.filter(deployment=d, message__startswith="Moved to cluster ord: removed Service "
+                                                                  "tenant-nlp/mover from cluster las").exists()
+
+
+def test_a_move_takes_the_volume_and_service_account_the_deployment_created(two_clusters, sandbox, sandbox_b,
+                                                                           deployer, team):
+    team.gpu_quota, team.monthly_budget_usd = 100, 10**6
+    team.save()
+    volume = {"uri": "pvc://vol/llama-3-8b/model.tensors", "parameters_billions": 8, "precision": "bf16",
+              "format": "tensorizer"}
+    d = deployment_pushed(deployer, name="heavy", target="kserve", model=volume,
+                          storage={"tier": "nvme-pvc", "pvc_size_gi": 50})
+    assert ("persistentvolumeclaims", "vol") in _everything(sandbox)
+    keeper = deployment_pushed(deployer, name="keeper", target="kserve", compute={"region": "LAS1"},
+                               storage={"credentials_secret": "s3-creds", "endpoint": "https://s3.example"})
+    account = {name for t, name in _everything(sandbox) if t == "serviceaccounts"}
+    assert account  # KServe reads the S3 settings from a service account Gantry made
+
+    d = _moved(deployer, d, online_spec(name="heavy", target="kserve", compute={"region": "ORD1"}, model=volume,
+                                        storage={"tier": "nvme-pvc", "pvc_size_gi": 50}))
+    keeper = _moved(deployer, keeper, online_spec(name="keeper", target="kserve", compute={"region": "ORD1"},
+                                                  storage={"credentials_secret": "s3-creds",
+                                                           "endpoint": "https://s3.example"}))
+    assert ("persistentvolumeclaims", "vol") in _everything(sandbox_b)
+    simulate(sandbox_b)
+    status_sync()
+    reconcile()
+    assert _everything(sandbox) == set()
+    assert account <= {name for t, name in _everything(sandbox_b) if t == "serviceaccounts"}
+
+
+def test_a_tear_down_during_a_move_removes_the_objects_from_both_clusters(two_clusters, sandbox, sandbox_b,
+                                                                         deployer):
+    d = _pushed(deployer, "leaver", "LAS1")
+    d = _moved(deployer, d, online_spec(name="leaver", compute={"region": "ORD1"}))
+    assert _names(sandbox) == _names(sandbox_b) == {"leaver"}
+
+    lifecycle.deployment_teardown(user=deployer, deployment=d)
+    assert deployment_teardown_run(deployment_id=d.pk)
+
+    d.refresh_from_db()
+    assert d.status == Status.DELETED and d.superseded == []
+    assert _everything(sandbox) == _everything(sandbox_b) == set()
+
+
+def test_a_tear_down_after_a_region_change_not_pushed_yet_removes_the_objects_where_they_are(
+        two_clusters, sandbox, sandbox_b, deployer):
+    d = _pushed(deployer, "stayer", "LAS1")
+    d.refresh_from_db()
+    lifecycle.deployment_update(user=deployer, deployment=d, spec=online_spec(name="stayer",
+                                                                              compute={"region": "ORD1"}))
+    d.refresh_from_db()
+    lifecycle.deployment_teardown(user=deployer, deployment=d)
+    assert deployment_teardown_run(deployment_id=d.pk)
+    assert _everything(sandbox) == _everything(sandbox_b) == set()
+
+
+def test_moving_back_before_the_new_cluster_was_ready_keeps_the_original(two_clusters, sandbox, sandbox_b, deployer):
+    d = _pushed(deployer, "boomerang", "LAS1")
+    d = _moved(deployer, d, online_spec(name="boomerang", compute={"region": "ORD1"}))
+    d = _moved(deployer, d, online_spec(name="boomerang", compute={"region": "LAS1"}))
+    assert {ref["cluster"] for ref in d.superseded} == {"ord"}
+    simulate(sandbox)
+    status_sync()
+    reconcile()
+    assert _names(sandbox) == {"boomerang"}
+    assert _names(sandbox_b) == set()
+
+
+def test_a_move_waits_while_the_old_cluster_is_unreachable(two_clusters, sandbox, sandbox_b, deployer):
+    d = _pushed(deployer, "patient", "LAS1")
+    d = _moved(deployer, d, online_spec(name="patient", compute={"region": "ORD1"}))
+    simulate(sandbox_b)
+    status_sync()
+    sandbox.drop_next("*", ".*", times=1000)
+    assert reconcile()["superseded"] == 0
+    assert Deployment.objects.get(pk=d.pk).superseded
+    sandbox.faults_clear()
+    assert reconcile()["superseded"] >= 1
+    assert _names(sandbox) == set()

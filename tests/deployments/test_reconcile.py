@@ -32,7 +32,7 @@ def test_a_target_change_keeps_the_old_service_until_the_new_one_is_ready_then_r
     lifecycle.deployment_update(user=deployer, deployment=d, spec=online_spec(name="switch", target="kserve"))
     assert push.deployment_push(deployment_id=d.pk, revision=2)
     d.refresh_from_db()
-    assert d.superseded == [{"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "switch"}]
+    assert d.superseded == [{"apiVersion": "serving.knative.dev/v1", "kind": "Service", "name": "switch", "cluster": None}]
     # Applying: the Knative Service still answers while the InferenceService starts.
     assert reconcile()["superseded"] == 0
     assert sandbox.object(KSVC, "tenant-nlp", "switch") is not None
@@ -55,7 +55,8 @@ def test_switching_back_before_the_new_target_was_ready_keeps_the_original(sandb
     lifecycle.deployment_update(user=deployer, deployment=d, spec=online_spec(name="flip", target="knative"))
     assert push.deployment_push(deployment_id=d.pk, revision=3)
     d.refresh_from_db()
-    assert d.superseded == [{"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "flip"}]
+    assert d.superseded == [{"apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService", "name": "flip",
+                             "cluster": None}]
     Deployment.objects.filter(pk=d.pk).update(status="running")
     reconcile()
     assert sandbox.object(KSVC, "tenant-nlp", "flip") is not None

@@ -47,3 +47,21 @@ def test_seed_demo_creates_demo_deployments_once(dispatched, django_user_model, 
     assert sorted(demo.values_list("name", flat=True)) == ["chat", "embeddings", "nightly-batch", "sentiment"]
     assert set(demo.values_list("status", flat=True)) == {"queued"}
     assert delay.call_count == 4  # each pushed once, not again on the second run
+
+
+def test_seed_demo_with_a_second_cluster_puts_a_deployment_in_its_region(dispatched, tmp_path):
+    from django.core.management import call_command
+
+    from clusters.models import Cluster
+    from clusters.selectors import cluster_for_region
+    from deployments.models import Deployment
+
+    kubeconfig = tmp_path / "kubeconfig-b"
+    call_command("seed_demo", "--second-cluster", str(kubeconfig))
+    call_command("seed_demo", "--second-cluster", str(kubeconfig))
+    cluster = Cluster.objects.get()
+    assert cluster.name == "sandbox-b" and cluster.kubeconfig_path == str(kubeconfig)
+    assert list(cluster.regions.values_list("code", flat=True)) == ["ORD1"]
+    translate = Deployment.objects.get(name="translate")
+    assert translate.region == "ORD1" and cluster_for_region(translate.region).name == "sandbox-b"
+    assert Deployment.objects.filter(team__slug="demo").count() == 5

@@ -1,9 +1,13 @@
 """Create the demo team and users for `make run` (idempotent)."""
 
+import os
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from catalog.models import Region
+from clusters.models import Cluster
 from deployments.models import Deployment
 from deployments.services.lifecycle import deployment_create
 from specs.vocabulary import Status
@@ -41,17 +45,39 @@ DEMO_SPECS = [
 ]
 
 
+# `make run`'s second sandbox cluster (--second-cluster) serves this region, with one demo deployment on it.
+SECOND_CLUSTER, SECOND_REGION = "sandbox-b", "ORD1"
+SECOND_CLUSTER_SPEC = {
+    "name": "translate", "workload": "online", "target": "knative", "compute": {"region": SECOND_REGION},
+    "runtime": {"image": "ghcr.io/acme/translator:1.2"},
+    "model": {"uri": "s3://models/nllb-1.3b/model.tensors", "parameters_billions": 1.3,
+              "precision": "fp16", "format": "tensorizer"},
+    "scaling": {"min_replicas": 1, "max_replicas": 2, "latency_tolerance": "moderate"}}
+
+
 class Command(BaseCommand):
     help = "Create a demo team, a demo user (deployer/owner) and a platform staff user."
 
     def add_arguments(self, parser):
         parser.add_argument("--no-deployments", dest="deployments", action="store_false",
                             help="only the team and users, no demo deployments")
+        parser.add_argument("--second-cluster", metavar="KUBECONFIG", default="",
+                            help=f"a Cluster record {SECOND_CLUSTER!r} serving {SECOND_REGION} through this "
+                                 f"kubeconfig (made absolute), with a demo deployment there")
 
-    def _deployments(self, user, team):
-        """Three demo services and a batch run, created through the same service as the wizard."""
+    def _second_cluster(self, kubeconfig):
+        cluster, _ = Cluster.objects.update_or_create(
+            name=SECOND_CLUSTER, defaults={"connection": Cluster.Connection.KUBECONFIG,
+                                           "kubeconfig_path": os.path.abspath(kubeconfig), "context": "",
+                                           "enabled": True})
+        cluster.regions.set([Region.objects.get(code=SECOND_REGION)])
+        self.stdout.write(f"  cluster {cluster.name}: {SECOND_REGION} via {cluster.kubeconfig_path}")
+
+    def _deployments(self, user, team, specs):
+        """Three demo services and a batch run (and one on the second cluster), created through the same
+        service as the wizard."""
         live = set(Deployment.objects.filter(team=team).exclude(status=Status.DELETED).values_list("name", flat=True))
-        for spec in DEMO_SPECS:
+        for spec in specs:
             if spec["name"] not in live:
                 deployment = deployment_create(user=user, spec={**spec, "team": team.slug})
                 self.stdout.write(f"  demo deployment {deployment.name}: {deployment.status}")
@@ -73,8 +99,12 @@ class Command(BaseCommand):
         if created:
             staff.set_password(STAFF_PASSWORD)
             staff.save()
+        specs = list(DEMO_SPECS)
+        if options["second_cluster"]:
+            self._second_cluster(options["second_cluster"])
+            specs.append(SECOND_CLUSTER_SPEC)
         if options["deployments"]:
-            self._deployments(user, team)
+            self._deployments(user, team, specs)
         self.stdout.write(self.style.SUCCESS(
             f"Demo login: {DEMO_USER} / {DEMO_PASSWORD}   (platform staff: {STAFF_USER} / {STAFF_PASSWORD})"
         ))
