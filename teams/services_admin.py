@@ -15,7 +15,7 @@ def _record(*, user, team, message, diff):
 @transaction.atomic
 def team_limits_set(*, user, team, monthly_budget_usd=None, gpu_quota=None):
     """Change a team's monthly budget and/or GPU quota. Returns the diff (empty when nothing changed)."""
-    current = Team.objects.select_for_update().get(pk=team.pk)
+    current = Team.objects.select_for_update(no_key=True).get(pk=team.pk)  # as quota.team_lock: FKs may still point here
     diff = []
     if monthly_budget_usd is not None and current.monthly_budget_usd != monthly_budget_usd:
         diff.append({"field": "monthly_budget_usd", "old": str(current.monthly_budget_usd),

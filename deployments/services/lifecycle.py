@@ -205,7 +205,7 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
             # Decided on the row as locked: a change based on a revision that is no longer current (a
             # parallel PATCH won) is refused, so revisions are numbered in order and nothing is merged
             # into a stale spec.
-            locked = Deployment.objects.select_for_update().filter(pk=deployment.pk).values(
+            locked = Deployment.objects.select_for_update(no_key=True).filter(pk=deployment.pk).values(
                 "status", "current_revision_id").first()
             latest = deployment.revisions.aggregate(n=Max("number"))["n"] or 0
             if locked is None or latest + 1 != number or locked["current_revision_id"] != deployment.current_revision_id \

@@ -54,5 +54,10 @@ def quota_check(*, team, spec, cost, exclude_deployment=None):
 
 
 def team_lock(team):
-    """Lock the team's row until the transaction ends: quota decisions for one team happen one at a time."""
-    return type(team).objects.select_for_update().get(pk=team.pk)
+    """Lock the team's row until the transaction ends: quota decisions for one team happen one at a time.
+
+    FOR NO KEY UPDATE: it still serializes the quota decisions, but lets other transactions insert rows that
+    reference the team (events, deliveries), whose foreign key checks take FOR KEY SHARE. With FOR UPDATE,
+    an approval racing a change deadlocked on the team row (tests/system/concurrency/test_races.py).
+    """
+    return type(team).objects.select_for_update(no_key=True).get(pk=team.pk)

@@ -199,7 +199,7 @@ def _status_sync(deployment_ids):
     with transaction.atomic():
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
-        rows = (Deployment.objects.select_for_update(of=("self",)).select_related("current_revision")
+        rows = (Deployment.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision")
                 .filter(pk__in=observations, status__in=SYNCED_STATUSES).order_by("pk"))
         for d in rows:
             before = d.status
