@@ -1,17 +1,9 @@
-"""The one way work reaches the Celery workers: by task name, after the transaction commits.
+"""The deployments' tasks, queued by name after the transaction commits (taskqueue).
 
-Services call these instead of importing the tasks (which import the services): no import
-cycle. A broker outage is logged, not raised: the request still succeeds and the reconcile
-task queues the work later. Tests replace `_send` through the `dispatched` fixture.
+If the broker is down the request still succeeds and the reconcile task queues the work later.
 """
 
-import logging
-from functools import partial
-
-from celery import current_app
-from django.db import transaction
-
-log = logging.getLogger(__name__)
+from taskqueue import send_after_commit
 
 # Task names, shared with deployments/tasks.py (which registers them) and the beat schedule.
 PUSH = "deployments.tasks.push_deployment"
@@ -21,20 +13,8 @@ RECONCILE = "deployments.tasks.reconcile"
 ROLLUP = "deployments.tasks.rollup_spend"
 
 
-def _send(name, args):
-    current_app.send_task(name, args=list(args))
-
-
-def _publish(name, *args):
-    try:
-        _send(name, args)
-    except Exception as exc:  # kombu raises several types when Redis is unreachable
-        log.warning("could not queue %s%r (%s); the reconcile task will retry", name, args, exc)
-
-
 def _on_commit(name, *args):
-    """Queue once the surrounding transaction commits, so the worker sees the rows."""
-    transaction.on_commit(partial(_publish, name, *args))
+    send_after_commit(name, *args, later="the reconcile task will queue it again")
 
 
 def push_dispatch(*, deployment_id, revision):

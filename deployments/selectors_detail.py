@@ -11,7 +11,7 @@ from catalog.selectors import catalog_snapshot
 from specs.recommend import cold_start_seconds
 from specs.vocabulary import Target
 from spend import metering as spend
-from spend.ledger import batch_run_cost, scale_to_zero_ledger
+from spend.ledger import batch_run_cost, batch_runs_costs, scale_to_zero_ledger
 from spend.models import DailySpend, StatusSample
 from spend.selectors import deployment_spend_summary
 
@@ -88,12 +88,12 @@ def deployment_runs(deployment, *, limit=50, now=None):
     """A batch deployment's runs, newest first, each with its duration (so far) in seconds."""
     now = now or timezone.now()
     runs = list(deployment.runs.select_related("created_by").order_by("-number")[:limit])
-    for run in runs:
-        end = run.finished_at or (now if run.started_at else None)
-        run.duration_seconds = (end - run.started_at).total_seconds() if run.started_at and end else None
-        # From the spend samples of the run's window: a run that never started cost nothing.
-        run.cost_usd = batch_run_cost(deployment=deployment, now=now, started_at=run.started_at,
-                                      finished_at=run.finished_at) if run.started_at else None
+    # From the spend samples of each run's window (one query for all of them); never started: no cost.
+    costs = batch_runs_costs(deployment=deployment, windows=[(r.started_at, r.finished_at) for r in runs], now=now)
+    for run, cost in zip(runs, costs):
+        end = run.finished_at or now
+        run.duration_seconds = (end - run.started_at).total_seconds() if run.started_at else None
+        run.cost_usd = cost if run.started_at else None
     return runs
 
 

@@ -4,7 +4,7 @@ from django.http import Http404
 
 from catalog.selectors import catalog_snapshot, gpu_classes_list
 from specs.memory import BYTES_PER_PARAMETER, memory_needed_gb
-from specs.recommend import gpu_options
+from specs.recommend import architecture_fill, gpu_options
 
 from .models import Draft
 
@@ -54,9 +54,6 @@ def _memory_inputs(spec, catalog):
     model = {k: v for k, v in (spec.get("model") or {}).items()
              if k in ("parameters_billions", "precision", "layers", "kv_heads", "head_dim")
              and (k in ("parameters_billions", "precision") or (isinstance(v, int) and v > 0))}
-    family = catalog.families.get(spec.get("model", {}).get("family") or "")
-    for key in ("layers", "kv_heads", "head_dim"):
-        if family is not None:
-            model.setdefault(key, getattr(family, key))
+    architecture_fill(model, catalog, family_name=(spec.get("model") or {}).get("family"))
     serving = {k: v for k, v in (spec.get("serving") or {}).items() if isinstance(v, int) and v > 0}
     return {"model": model, "serving": serving}

@@ -122,6 +122,10 @@ class SandboxCluster:
         """Stored objects of a type ("pods", "services.serving.knative.dev", "argoproj.io/v1alpha1/workflows")."""
         return self.store.objects(resource_type(resource), namespace, selector_parse(label_selector))
 
+    def backdate(self, resource, namespace, name, seconds):
+        """Make a stored object older than it is, instead of a test sleeping past a whole second."""
+        self.store.backdate(resource_type(resource), namespace, name, seconds)
+
     def object(self, resource, namespace, name):
         """One stored object, or None."""
         for obj in self.objects(resource, namespace):

@@ -87,6 +87,13 @@ class Store:
                 self._notify_one(watcher, None)
             self._watchers.clear()
 
+    def backdate(self, rt, namespace, name, seconds):
+        """Make an object `seconds` older (tests): creationTimestamp is whole seconds, as the API server's."""
+        with self._lock:
+            meta = self._objects[(rt, namespace if rt.namespaced else None, name)]["metadata"]
+            created = datetime.datetime.strptime(meta["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+            meta["creationTimestamp"] = (created - datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
     @property
     def resource_version(self):
         return str(self._rv)

@@ -114,13 +114,22 @@ def spec_complete(spec, *, catalog):
     return spec, notes
 
 
+def architecture_fill(model, catalog, family_name=None):
+    """Fill in the layers, KV heads and head dimension of a catalog model family the user left out;
+    the family, or None. `family_name`: when `model` itself does not carry it."""
+    name = family_name if family_name is not None else model.get("family")
+    family = catalog.families.get(name) if isinstance(name, str) else None
+    if family is not None:
+        for key in ("layers", "kv_heads", "head_dim"):
+            model.setdefault(key, getattr(family, key))
+    return family
+
+
 def _complete_architecture(model, catalog, notes):
     """A model family from the catalog brings its layers, KV heads and head dimension."""
-    family = catalog.families.get(model.get("family")) if isinstance(model.get("family"), str) else None
+    family = architecture_fill(model, catalog)
     if family is None:
         return
-    for key in ("layers", "kv_heads", "head_dim"):
-        model.setdefault(key, getattr(family, key))
     _explain(notes, "model.layers", model["layers"], f"{family.name}: {family.layers} layers, {family.kv_heads} KV "
              f"heads of dimension {family.head_dim} (the catalog's model families), for the KV cache.")
 

@@ -41,22 +41,25 @@ def _retention_of(deployment):
     return retention_seconds((_spec_of(deployment).get("scaling") or {}).get("scale_to_zero_retention"))
 
 
-def batch_run_cost(*, deployment, now=None, started_at=None, finished_at=None):
-    """Cost of a batch run: its pods' GPU (or CPU-node) time from the start of the run to its end (or now).
+def batch_run_cost(*, deployment, now=None):
+    """Cost of the deployment's current batch run: its pods' GPU (or CPU-node) time from start to end (or now)."""
+    return batch_runs_costs(deployment=deployment, windows=[(deployment.run_started_at, deployment.run_finished_at)],
+                            now=now)[0]
 
-    The deployment's current run unless `started_at` (and `finished_at`) name an earlier one.
-    """
+
+def batch_runs_costs(*, deployment, windows, now=None):
+    """The cost of each run window [(started_at, finished_at or None)], in that order: one samples query
+    and one price book for all of them. A window that never started costs nothing."""
     now = now or timezone.now()
-    if started_at is None:
-        started_at, finished_at = deployment.run_started_at, deployment.run_finished_at
-    if not started_at:
-        return ZERO
-    start, end = started_at, finished_at or now
-    series = _series(deployment, start, end)
-    runs = runs_from_samples(series, until=min(end + max_sample_gap(), now))
+    started = [(start, end or now) for start, end in windows if start]
+    if not started:
+        return [ZERO] * len(windows)
+    series = _series(deployment, min(s for s, _ in started), max(e for _, e in started))
+    runs = runs_from_samples(series, until=now)
     prices = series_prices(deployment, series)
-    return money(meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices,
-                             start=start - max_sample_gap(), end=end).cost_usd)
+    gap = max_sample_gap()
+    return [money(meter_runs(runs, gpu_class=deployment.gpu_class, prices=prices, start=start - gap,
+                             end=end or now).cost_usd) if start else ZERO for start, end in windows]
 
 
 def scale_to_zero_ledger(*, deployment, at_zero_now, now=None, days=7):

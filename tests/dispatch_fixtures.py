@@ -7,6 +7,7 @@ with the assertions the tests need: `dispatched.push.assert_called_once_with(pk,
 
 import pytest
 
+import taskqueue
 from deployments import dispatch
 from notifications import dispatch as notifications_dispatch
 
@@ -51,6 +52,5 @@ def dispatched(request, monkeypatch):
     if request.node.get_closest_marker("worker"):
         return None
     recorder = Dispatched()
-    monkeypatch.setattr(dispatch, "_send", recorder)
-    monkeypatch.setattr(notifications_dispatch, "_send", recorder)
+    monkeypatch.setattr(taskqueue, "_send", recorder)
     return recorder

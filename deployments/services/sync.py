@@ -78,14 +78,14 @@ def _sample_due(d, now, *, changed):
     return changed or d.sampled_at is None or now - d.sampled_at >= heartbeat
 
 
-def _observation(d, seen, crons):
+def _observation(d, seen, crons, children):
     """The deployment's pods with its main object; a batch deployment's object is its current run's Workflow.
 
-    On a schedule: the CronWorkflow, with the status (shards, times) of the latest Workflow it started.
+    On a schedule: the CronWorkflow, with the status (shards, times) of the latest Workflow it started
+    (`children`, oldest first).
     """
     obs = seen.get((d.target, d.name)) or clusters.Observation()
     if d.target == Target.ARGO and d.scheduled:
-        children = _cron_children(d, seen)
         cron = crons.get(d.name)
         latest = seen[(Target.ARGO, children[-1][0])].status if children else None
         return replace(obs, obj=cron, status=latest or (clusters.status_read(cron) if cron else None))
@@ -95,14 +95,16 @@ def _observation(d, seen, crons):
     return obs
 
 
-def _cron_children(d, seen):
-    """[(name, status)] of the Workflows d's CronWorkflow started, oldest first (Argo names them <cron>-<time>)."""
-    found = []
+def _cron_children(seen):
+    """{CronWorkflow name: [(name, status)]} of the Workflows each started, oldest first (Argo names them
+    <cron>-<unix time>): one pass over the namespace's objects."""
+    found = defaultdict(list)
     for (target, name), obs in seen.items():
         labels = ((obs.obj or {}).get("metadata") or {}).get("labels") or {}
-        if target == Target.ARGO and obs.obj is not None and labels.get(clusters.CRON_WORKFLOW_LABEL) == d.name:
-            found.append((name, obs.status))
-    return sorted(found, key=lambda item: item[0])
+        cron = labels.get(clusters.CRON_WORKFLOW_LABEL)
+        if target == Target.ARGO and obs.obj is not None and cron:
+            found[cron].append((name, obs.status))
+    return {cron: sorted(items, key=lambda item: item[0]) for cron, items in found.items()}
 
 
 def _crons(namespace, cluster):
@@ -186,10 +188,11 @@ def _status_sync(deployment_ids):
         except Exception:  # one namespace's surprise never stops the other teams' sync
             log.exception("status sync of %s failed on something the cluster sent", namespace)
             continue
+        started = _cron_children(seen) if crons else {}
         for d in group:
-            observations[d.pk] = _observation(d, seen, crons)
+            observations[d.pk] = _observation(d, seen, crons, started.get(d.name, []))
             if d.scheduled:
-                children[d.pk] = _cron_children(d, seen)
+                children[d.pk] = started.get(d.name, [])
     _unreachable_mark(by_namespace, down)
     if not observations:
         return {"namespaces": len(by_namespace), "deployments": 0, "changed": 0}

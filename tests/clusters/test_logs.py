@@ -81,9 +81,9 @@ def test_follow_of_a_missing_pod_raises_before_streaming(core):
         cluster.pod_logs_follow("tenant-nlp", "nope")
 
 
-def test_deployment_pods_lists_its_own_pods_newest_first_with_containers(core):
+def test_deployment_pods_lists_its_own_pods_newest_first_with_containers(sandbox, core):
     pod_running(core, "tenant-nlp", "chat-old", labels={"gantry.io/deployment": "chat"}, extra=("queue-proxy",))
-    time.sleep(1.1)  # creationTimestamp has whole seconds
+    sandbox.backdate("pods", "tenant-nlp", "chat-old", 60)
     pod_running(core, "tenant-nlp", "chat-new", labels={"gantry.io/deployment": "chat"}, ready=False)
     pod_running(core, "tenant-nlp", "chat-v2-a", labels={"gantry.io/deployment": "chat-v2"})
     pods = cluster.deployment_pods_list("tenant-nlp", "chat")

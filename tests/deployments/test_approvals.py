@@ -62,8 +62,8 @@ def test_staff_approve_from_the_console_and_the_push_is_queued(
     from notifications.models import Delivery
 
     email = Delivery.objects.get(deployment=over_budget, event="approved")
-    assert len(callbacks) == 3 and callbacks[0].args == ("deployments.tasks.push_deployment", over_budget.pk, 1)
-    assert callbacks[-1].args == ("notifications.tasks.deliver", email.pk)
+    assert len(callbacks) == 3 and callbacks[0].args[:2] == ("deployments.tasks.push_deployment", (over_budget.pk, 1))
+    assert callbacks[-1].args[:2] == ("notifications.tasks.deliver", (email.pk,))
     push.assert_called_once_with(over_budget.pk, 1)
     event = over_budget.events.get(kind=Event.Kind.APPROVAL)
     assert (event.actor, event.from_status, event.to_status) == (staff, "pending_approval", "queued")

@@ -25,12 +25,12 @@ def core(sandbox, sandbox_kubeconfig):
 
 
 @pytest.fixture
-def pods(core):
+def pods(sandbox, core):
     """Two pods of llama-chat (the newer one not ready yet) and one of llama-chat-v2."""
     crashed = {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": iso_ago(90), "finishedAt": iso_ago(60)}}
     pod_running(core, "tenant-nlp", "llama-chat-a", labels={LABEL: "llama-chat"}, extra=("queue-proxy",),
                 last_state=crashed)
-    time.sleep(1.05)  # creationTimestamp counts whole seconds
+    sandbox.backdate("pods", "tenant-nlp", "llama-chat-a", 60)  # the older of the two
     pod_running(core, "tenant-nlp", "llama-chat-b", labels={LABEL: "llama-chat"}, ready=False)
     pod_running(core, "tenant-nlp", "llama-chat-v2-a", labels={LABEL: "llama-chat-v2"})
     return core

@@ -180,7 +180,12 @@ def test_each_run_is_priced_from_the_spend_samples_of_its_own_window(deployer, t
                          total_pods=4, gpus_in_use=4, gpu_class="A100_NVLINK_80GB") for m in range(minutes)])
         StatusSample.objects.create(deployment=d, at=end, status="succeeded", ready_pods=0, total_pods=0,
                                     gpus_in_use=0, gpu_class="A100_NVLINK_80GB")
-    runs = {r.number: r for r in deployment_runs(d, now=t0 + timedelta(days=2))}
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        runs = {r.number: r for r in deployment_runs(d, now=t0 + timedelta(days=2))}
+    assert len(queries) <= 4  # runs, samples, prices: not a query per run
     assert runs[1].cost_usd == Decimal("5.40") and runs[1].duration_seconds == 1800  # 4 × 2.70 × 0.5 h
     assert runs[2].cost_usd == Decimal("10.80") and runs[2].duration_seconds == 3600  # 4 × 2.70 × 1 h
 

@@ -3,6 +3,7 @@ call bounded (a hung watch or a retry loop must fail the test, not stall the sui
 
 import os
 import re
+import selectors
 import shutil
 import signal
 import socket
@@ -16,6 +17,27 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 KUBECTL_TIMEOUT = 20
+
+
+def output_until(proc, text, seconds):
+    """Read the process's output until a line contains `text`: the lines read so far. Waits on the pipe
+    (select), never a fixed sleep; AssertionError with what was printed when the deadline passes first.
+
+    The process must be started with `bufsize=0` and without `text=True`: a buffered reader takes more
+    than one line from the pipe, and select() then no longer sees the lines it holds.
+    """
+    deadline, lines = time.monotonic() + seconds, []
+    with selectors.DefaultSelector() as selector:
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        while not lines or text not in lines[-1]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(timeout=remaining):
+                raise AssertionError(f"no line with {text!r} within {seconds} s; output: {''.join(lines)!r}")
+            line = proc.stdout.readline().decode()  # unbuffered: reads up to the newline, no further
+            if not line:  # the process ended
+                raise AssertionError(f"the process ended before printing {text!r}; output: {''.join(lines)!r}")
+            lines.append(line)
+    return lines
 
 
 def _free_port():
@@ -34,20 +56,16 @@ def kubectl_sandbox(tmp_path_factory):
     kubeconfig, port = tmp / "kubeconfig", _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--kubeconfig", str(kubeconfig),
                              "--time-scale", "60", "--tick", "0.2"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if kubeconfig.exists() and urllib.request.urlopen(f"{url}/readyz", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"python -m sandbox did not become ready: {proc.communicate()[0]}")
-        time.sleep(0.1)
+    try:
+        # sandbox/__main__.py logs this once the API listens and the kubeconfig is written.
+        output_until(proc, "kubeconfig written to", seconds=15)
+    except AssertionError as exc:
+        proc.kill()
+        pytest.fail(f"python -m sandbox did not become ready: {exc}")
+    assert urllib.request.urlopen(f"{url}/readyz", timeout=2).read() == b"ok"
     yield url, kubeconfig
     proc.send_signal(signal.SIGTERM)
     try:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import table_rows
+from .conftest import output_until, table_rows
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -86,15 +86,23 @@ def _namespace(kubectl, name):
     return name
 
 
-def _eventually(check, seconds=15):
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            return check()
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
+def _first_running_pod(kubectl, ns):
+    """Watch the namespace's pods (`get -w`) until one is Running; its name."""
+    watch = subprocess.Popen([*kubectl.base, "get", "pods", "-n", ns, "-w", "--request-timeout=20s"],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    try:
+        lines = output_until(watch, " Running ", seconds=15)
+    finally:
+        watch.kill()
+        watch.communicate()
+    return lines[-1].split()[0]
+
+
+def _wait_pods_gone(kubectl, ns, names):
+    """`kubectl wait --for=delete` on the pods seen, then nothing is left in the namespace."""
+    if names:
+        kubectl("wait", "--for=delete", *(f"pod/{n}" for n in names), "-n", ns, "--timeout=15s")
+    _assert_no_pods(kubectl, ns)
 
 
 def test_discovery_lists_core_and_crd_resources_with_short_names(kubectl):
@@ -190,20 +198,16 @@ def test_knative_service_pods_logs_wait_describe_and_delete(kubectl):
     [svc] = table_rows(kubectl("get", "ksvc", "-n", ns).stdout)
     assert svc == {"NAME": "chat", "URL": f"http://chat.{ns}.example.com", "LATESTCREATED": "chat-00001",
                    "LATESTREADY": "chat-00001", "READY": "True", "REASON": ""}
-    pods = _eventually(lambda: _running_pods(kubectl, ns))
-    assert pods[0]["NAME"].startswith("chat-00001-deployment-") and pods[0]["READY"] == "1/1"
-    log = kubectl("logs", "-n", ns, pods[0]["NAME"]).stdout
+    name = _first_running_pod(kubectl, ns)
+    [pod] = [r for r in table_rows(kubectl("get", "pods", "-n", ns).stdout) if r["NAME"] == name]
+    assert name.startswith("chat-00001-deployment-") and (pod["READY"], pod["STATUS"]) == ("1/1", "Running")
+    log = kubectl("logs", "-n", ns, name).stdout
     assert "ghcr.io/example/llm:1" in log
-    described = kubectl("describe", "pod", pods[0]["NAME"], "-n", ns).stdout
+    described = kubectl("describe", "pod", name, "-n", ns).stdout
     assert "Status:           Running" in described or "Status:         Running" in described
+    names = kubectl("get", "pods", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
     assert kubectl("delete", "ksvc", "chat", "-n", ns).stdout.strip() == 'service.serving.knative.dev "chat" deleted'
-    _eventually(lambda: _assert_no_pods(kubectl, ns))
-
-
-def _running_pods(kubectl, ns):
-    rows = table_rows(kubectl("get", "pods", "-n", ns).stdout or "NAME\n")
-    assert rows and all(r["STATUS"] == "Running" for r in rows), rows
-    return rows
+    _wait_pods_gone(kubectl, ns, names)
 
 
 def _assert_no_pods(kubectl, ns):
@@ -216,13 +220,14 @@ def test_get_watch_streams_rows_until_the_request_timeout(kubectl):
     kubectl("create", "configmap", "first", "-n", ns)
     start = time.monotonic()
     watch = subprocess.Popen([*kubectl.base, "get", "cm", "-n", ns, "-w", "--request-timeout=4s"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
     try:
-        time.sleep(1.5)
+        seen = output_until(watch, "first", seconds=10)  # the watch is open: the existing row came
         kubectl("create", "configmap", "second", "-n", ns)
-        out, _ = watch.communicate(timeout=15)
+        rest, _ = watch.communicate(timeout=15)
     finally:
         watch.kill()
+    out = "".join(seen) + rest.decode()
     assert time.monotonic() - start < 15
     assert [r["NAME"] for r in table_rows(out)] == ["first", "second"]
     assert list(table_rows(out)[0]) == ["NAME", "DATA", "AGE"]
@@ -243,7 +248,8 @@ def test_each_knative_service_generation_gets_a_revision_and_the_route_follows(k
     kubectl("apply", "--server-side", "-f", "-", stdin=_manifest(KSVC, NS=ns, IMAGE="ghcr.io/example/llm:1"))
     kubectl("wait", "--for=condition=Ready", "ksvc/chat", "-n", ns, "--timeout=15s")
     kubectl("apply", "--server-side", "-f", "-", stdin=_manifest(KSVC, NS=ns, IMAGE="ghcr.io/example/llm:2"))
-    _eventually(lambda: _assert_latest_ready(kubectl, ns, "chat-00002"))
+    kubectl("wait", "--for=jsonpath={.status.latestReadyRevisionName}=chat-00002", "ksvc/chat", "-n", ns,
+            "--timeout=15s")
     revisions = table_rows(kubectl("get", "rev", "-n", ns).stdout)
     assert [(r["NAME"], r["CONFIG NAME"], r["GENERATION"]) for r in revisions] == [
         ("chat-00001", "chat", "1"), ("chat-00002", "chat", "2")]
@@ -256,11 +262,6 @@ def test_each_knative_service_generation_gets_a_revision_and_the_route_follows(k
     assert re.search(r"Latest Ready Revision Name:\s+chat-00002", kubectl("describe", "ksvc", "chat", "-n", ns).stdout)
     kubectl("delete", "ksvc", "chat", "-n", ns)
     assert kubectl("get", "rev,rt,configurations", "-n", ns, "-o", "name").stdout == ""
-
-
-def _assert_latest_ready(kubectl, ns, revision):
-    assert kubectl("get", "ksvc", "chat", "-n", ns, "-o",
-                   "jsonpath={.status.latestReadyRevisionName}").stdout == revision
 
 
 def test_inference_service_becomes_ready(kubectl):
@@ -284,7 +285,8 @@ def test_workflow_runs_to_success_and_pod_gc_removes_its_pods(kubectl):
     kubectl("wait", "--for=jsonpath={.status.phase}=Succeeded", "wf/batch", "-n", ns, "--timeout=15s")
     [row] = table_rows(kubectl("get", "wf", "-n", ns).stdout)
     assert (row["NAME"], row["STATUS"]) == ("batch", "Succeeded") and list(row) == ["NAME", "STATUS", "AGE", "MESSAGE"]
-    _eventually(lambda: _assert_no_pods(kubectl, ns))  # podGC OnPodSuccess
+    names = kubectl("get", "pods", "-n", ns, "-o", "jsonpath={.items[*].metadata.name}").stdout.split()
+    _wait_pods_gone(kubectl, ns, names)  # podGC OnPodSuccess
     events = table_rows(kubectl("get", "events", "-n", ns).stdout)
     assert list(events[0]) == ["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     assert ("WorkflowSucceeded", "workflow/batch") in {(e["REASON"], e["OBJECT"]) for e in events}
