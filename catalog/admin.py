@@ -1,6 +1,7 @@
 """Catalog in the platform console. Prices go through gpu_price_set (history + audit), never a bare save."""
 
 from django.contrib import admin, messages
+from django.utils.timesince import timesince
 
 from audit.admin import AuditedModelAdmin
 
@@ -26,10 +27,28 @@ class GpuPriceInline(admin.TabularInline):
 
 
 class OfferingInline(admin.TabularInline):
+    """Staff set or clear the override; what the cluster reported, and when, is shown beside it, read-only."""
+
     model = RegionOffering
     extra = 0
     autocomplete_fields = ()
-    fields = ("gpu_class", "available_gpus")
+    fields = ("gpu_class", "override_gpus", "reported", "free_now")
+    readonly_fields = ("reported", "free_now")
+
+    @admin.display(description="Free GPUs (reported by the cluster)")
+    def reported(self, obj):
+        if obj.reported_free is None:
+            return "not reported yet"
+        if obj.reported_at is None:
+            return f"{obj.reported_free} (the catalog's estimate: no cluster has reported yet)"
+        return f"{obj.reported_free}, {timesince(obj.reported_at)} ago"
+
+    @admin.display(description="Free GPUs now")
+    def free_now(self, obj):
+        if obj.pk is None:
+            return "—"
+        source = {"override": "override", "reported": "reported", "default": "default: nothing reported"}
+        return f"{obj.available_gpus} ({source[obj.available_source]})"
 
 
 @admin.register(GpuClass)
@@ -82,7 +101,9 @@ class RegionAdmin(AuditedModelAdmin):
 
     @admin.display(description="GPU classes (free GPUs)")
     def offered_classes(self, obj):
-        return ", ".join(f"{o.gpu_class.name} ({o.available_gpus})" for o in obj.offerings.all()) or "—"
+        marks = {"override": ", override"}
+        return ", ".join(f"{o.gpu_class.name} ({o.available_gpus}{marks.get(o.available_source, '')})"
+                         for o in obj.offerings.all()) or "—"
 
 
 @admin.register(StorageTier)

@@ -17,8 +17,9 @@ class Gpu:
 class RegionInfo:
     code: str
     available: bool
-    offerings: dict  # GPU class name -> GPUs free there now
+    offerings: dict  # GPU class name -> GPUs free there now for new deployments (0 everywhere while draining)
     endpoints: dict = field(default_factory=dict)  # storage tier slug -> S3 endpoint URL for pods there
+    draining: bool = False  # its cluster is draining: keeps its deployments, takes no new ones
 
 
 @dataclass(frozen=True)

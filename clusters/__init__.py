@@ -9,6 +9,7 @@ what an object's status says (status.py) and the observation half of sync (obser
 Every failure leaves as ClusterError(message, permanent). The names below are the app's API.
 """
 
+from .capacity import GPU_CLASS_LABEL, REGION_LABEL, capacity_read
 from .client import ClusterError, ClusterRef, NotFound, api_client
 from .labels import (
     DEPLOYMENT_LABEL,
@@ -49,5 +50,5 @@ __all__ = [
     "api_client", "cluster_ping", "events_list", "live_objects", "namespace_ensure", "namespace_for",
     "namespace_observe", "object_apply", "object_describe", "object_get", "object_status", "objects_apply",
     "objects_delete", "objects_list", "pods_list", "status_read", "claim_to_apply", "created_by_gantry", "is_claim",
-    "deployment_pods_list", "pod_logs", "pod_logs_follow",
+    "deployment_pods_list", "pod_logs", "pod_logs_follow", "GPU_CLASS_LABEL", "REGION_LABEL", "capacity_read",
 ]

@@ -19,6 +19,7 @@ import os
 import threading
 from dataclasses import dataclass
 
+import orjson
 import urllib3
 from django.conf import settings
 from kubernetes import client as k8s_client
@@ -194,7 +195,7 @@ def request(method, path, *, query=None, body=None, content_type=None, what="", 
     if not data:
         return {}
     try:
-        return json.loads(data)
+        return orjson.loads(data)  # lists of thousands of pods: several times faster than json
     except ValueError as exc:
         raise ClusterError(f"{prefix}the Kubernetes API answered with something that is not JSON") from exc
 

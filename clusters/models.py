@@ -28,13 +28,13 @@ class Cluster(models.Model):
     kubeconfig_path = models.CharField(
         max_length=500, blank=True,
         help_text="Absolute path of a kubeconfig file mounted into Gantry's pods, e.g. "
-                  "/etc/gantry/clusters/ord1/kubeconfig. The credentials stay in the file, never in the database.")
+                  "/etc/gantry/clusters/ord1.kubeconfig (a key of the gantry-clusters Secret). The credentials stay in the file, never in the database.")
     context = models.CharField(max_length=253, blank=True,
                                help_text="A context of that file; empty: its current-context.")
     enabled = models.BooleanField(
         default=True, help_text="Off: the cluster is ignored and its regions go to another cluster or the default one.")
-    # Recorded now; steering new deployments away from a draining cluster comes with the per-cluster
-    # capacity (issue 17's next steps). Its deployments stay on it.
+    # A draining cluster's regions count no free GPUs for new placements (catalog.selectors); its
+    # deployments stay on it.
     draining = models.BooleanField(
         default=False, help_text="Keeps serving its deployments; new deployments should go elsewhere.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -50,6 +50,13 @@ def _collection_path(api_version, kind, namespace=None):
     return f"{root}/{plural}"
 
 
+def cluster_wide_path(api_version, kind):
+    """The collection of a kind across all namespaces (/api/v1/pods): what the watcher lists and watches."""
+    plural, _ = RESOURCES.get((api_version, kind), (kind.lower() + "s", True))
+    root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+    return f"{root}/{plural}"
+
+
 def _object_path(obj):
     meta = obj.get("metadata") or {}
     name = meta.get("name")

@@ -88,7 +88,7 @@ def _pod_count(out, pod):
 
 def namespace_observe(namespace, targets, *, cluster=None):
     """One pods list and one list per kind in use: {(target, name): Observation}. ClusterError propagates."""
-    pods = _pods_aggregate(pods_list(namespace, cluster=cluster))
+    pods = pods_list(namespace, cluster=cluster)
     observed = {}
     for target in sorted(targets):
         kind = TARGET_KINDS[target]
@@ -99,11 +99,18 @@ def namespace_observe(namespace, targets, *, cluster=None):
             items = []
         for obj in items:
             observed[(target, obj["metadata"]["name"])] = obj
+    revisions = _revisions(namespace, cluster) if set(targets) & SERVED_BY_KNATIVE else {}
+    return observations_build(pods, observed, revisions, targets)
+
+
+def observations_build(pods, observed, revisions, targets):
+    """What pods and objects say, per (target, name): the pure half of namespace_observe, which the
+    watcher (clusters/watch.py) also calls with what its watches hold. `observed`: {(target, name): object};
+    `revisions`: {name: Knative Revision} of the namespace."""
     result = defaultdict(Observation)
-    for name, obs in pods.items():
+    for name, obs in _pods_aggregate(pods).items():
         for target in targets:
             result[(target, name)] = replace(obs)
-    revisions = _revisions(namespace, cluster) if set(targets) & SERVED_BY_KNATIVE else {}
     for key, obj in observed.items():
         obs = result[key]
         obs.obj, obs.status = obj, status_read(obj)

@@ -11,6 +11,7 @@ TEARDOWN = "deployments.tasks.teardown_deployment"
 SYNC = "deployments.tasks.sync_status"
 RECONCILE = "deployments.tasks.reconcile"
 ROLLUP = "deployments.tasks.rollup_spend"
+CAPACITY = "deployments.tasks.refresh_capacity"
 
 
 def _on_commit(name, *args):

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from catalog.selectors import gpu_classes_list, model_families_list, regions_list, storage_tiers_list
+from specs.formats import money_rate
 from specs.recommend import GPU_COUNTS
 from specs.runtimes import DEFAULT_IMAGES
 from specs.schema import BOOL, INT, NUMBER, STR_LIST, STR_MAP, spec_field
@@ -123,10 +124,22 @@ class StepForm(forms.Form):
                     "hx-sync": "closest form:queue all",
                 })
 
+    def initial_recommended(self, completed):
+        """Pre-select, on a yes/no or one-of question left unanswered, the answer Gantry recommends (the value
+        the recommender gave the completed spec): what the user sees chosen is what would be deployed."""
+        if self.is_bound:
+            return
+        for name, field in self.fields.items():
+            if name in self.initial or field.disabled or not isinstance(field.widget, forms.RadioSelect):
+                continue
+            value = self.initial_from_spec(completed, names=[name]).get(name)
+            if value is not None and str(value) in {str(v) for v, _label in field.choices}:
+                self.initial[name] = value
+
     @classmethod
-    def initial_from_spec(cls, spec):
+    def initial_from_spec(cls, spec, names=None):
         initial = {}
-        for name in cls.base_fields:
+        for name in names or cls.base_fields:
             node = spec
             for key in path_of(name).split("."):
                 node = node.get(key) if isinstance(node, dict) else None
@@ -156,6 +169,11 @@ def spec_form_field(path, *, blank=None, widget=None, max_length=None, select=Fa
     """
     declared = spec_field(path)
     common = {"label": declared.label, "help_text": declared.help, "validators": list(validators)}
+    if declared.default is not None and not declared.choices and not select:
+        # An empty answer is not "nothing": say what the validator will fill in.
+        common["help_text"] += f". Left empty: {declared.default}"
+        widget = widget or (forms.NumberInput if declared.type in (INT, NUMBER) else forms.TextInput)(
+            attrs={"placeholder": str(declared.default)})
     if select:
         return forms.ChoiceField(choices=[], **common)
     if declared.type == BOOL:
@@ -166,7 +184,7 @@ def spec_form_field(path, *, blank=None, widget=None, max_length=None, select=Fa
         choices = ([blank] if blank else []) + list(declared.choices)
         return forms.ChoiceField(choices=choices, widget=widget or forms.Select, initial=declared.default, **common)
     if declared.type == INT:
-        return forms.IntegerField(**common)
+        return forms.IntegerField(widget=widget, **common)
     if declared.type == STR_LIST:
         return LinesField(**common)
     if declared.type == STR_MAP:
@@ -185,6 +203,8 @@ class BasicsForm(StepForm):
     def __init__(self, *args, teams=(), editing=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].choices = [("", "Choose a team")] + [(t.slug, f"{t.name} ({t.slug})") for t in teams]
+        if len(teams) == 1 and not self.initial.get("team"):
+            self.initial["team"] = teams[0].slug  # the only team there is to choose
         if editing:
             # Team and name identify the objects in the cluster: an edit keeps them.
             for name in ("team", "name"):
@@ -242,7 +262,7 @@ class ComputeForm(StepForm):
         super().__init__(*args, **kwargs)
         # Catalog choices, read now: a class or region staff switch off disappears at once.
         self.fields["compute__gpu_class"].choices = [RECOMMENDED] + [
-            (g.name, f"{g.name} · {g.vram_gb} GB · ${g.price_per_gpu_hour:.2f}/GPU-hour")
+            (g.name, f"{g.name} · {g.vram_gb} GB · {money_rate(g.price_per_gpu_hour)}/GPU-hour")
             for g in gpu_classes_list(only_available=True)
         ]
         self.fields["compute__region"].choices = [RECOMMENDED] + [
@@ -290,8 +310,13 @@ class AccessForm(StepForm):
 
 
 class BatchAccessForm(StepForm):
-    """Batch runs have no endpoint and no request batching: nothing to ask on this step."""
-    title = "Access and batching"
+    """Batch runs have no endpoint, visibility or request batching; what applies is how the container starts
+    and its environment (each shard also gets INPUTS_URI, OUTPUTS_URI, SHARD_INDEX and SHARD_COUNT)."""
+    title = "Command and environment"
+    runtime__command = spec_form_field("runtime.command")
+    runtime__args = spec_form_field("runtime.args")
+    runtime__env = spec_form_field("runtime.env")
+    runtime__secret_env = spec_form_field("runtime.secret_env")
 
 
 def form_class_for(step, workload):

@@ -1,15 +1,18 @@
 """Reads for the deployment page: its live state, history, manifests and charts."""
 
+import math
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import yaml
+from django.conf import settings
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from audit.models import Event
 from catalog.selectors import catalog_snapshot
 from specs.recommend import cold_start_seconds
-from specs.vocabulary import Target
+from specs.vocabulary import Status, Target
 from spend import metering as spend
 from spend.ledger import batch_run_cost, batch_runs_costs, scale_to_zero_ledger
 from spend.models import DailySpend, StatusSample
@@ -37,11 +40,25 @@ def deployment_scale_state(deployment, *, now):
     )
 
 
+def deployment_reached_cluster(deployment):
+    """Has anything of this deployment been pushed (or is about to be)? A new request waiting for approval,
+    or one that was rejected, has no pods, spend, sync or objects to show."""
+    never_pushed = (Status.DRAFT, Status.PENDING_APPROVAL, Status.REJECTED)
+    return deployment.applied_revision is not None or deployment.status not in never_pushed
+
+
+def _rollup_every():
+    """'minute', or '5 minutes': how often today's and the month's spend are rolled up (celery beat)."""
+    seconds = settings.ROLLUP_INTERVAL_SECONDS
+    return "minute" if seconds == 60 else timesince(timezone.now() - timedelta(seconds=seconds), timezone.now())
+
+
 def deployment_live_read(deployment, *, now=None):
     """What the live part of the deployment page shows: scale-to-zero state, spend, batch progress."""
     now = now or timezone.now()
     state, left = deployment_scale_state(deployment, now=now)
-    context = {"d": deployment, "stz_state": state, "warm_left": left,
+    context = {"d": deployment, "stz_state": state, "warm_left": left, "reached_cluster":
+               deployment_reached_cluster(deployment), "rollup_every": _rollup_every(),
                "summary": deployment_spend_summary(deployment=deployment)}
     if deployment.target == Target.ARGO:
         context["run_cost"] = batch_run_cost(deployment=deployment, now=now)
@@ -121,13 +138,17 @@ def deployment_chart(deployment, range_key, *, now=None):
     range_key = range_key if range_key in RANGES else "1h"
     if range_key == "30d":
         return _chart_days(deployment, now, range_key)
-    start = now - span
+    # From the bucket the deployment was created in: no flat zero before it existed.
+    buckets = int(span / bucket)
+    if deployment.created_at and deployment.created_at > now - span:
+        buckets = max(1, math.ceil((now - deployment.created_at) / bucket))
+    start = now - bucket * buckets
     series = list(
         StatusSample.objects.filter(deployment=deployment, at__gte=start - spend.max_sample_gap(), at__lt=now)
         .order_by("at").values_list("at", "status", "ready_pods", "total_pods", "gpus_in_use", "gpu_class",
                                     "vcpus_in_use", "memory_gi_in_use")
     )
-    edges = [start + bucket * i for i in range(int(span / bucket) + 1)]
+    edges = [start + bucket * i for i in range(buckets + 1)]
     ready, total = _pods_by_bucket(series, edges)
     samples = [(s[0], s[1], *s[4:]) for s in series]
     runs = spend.runs_from_samples(samples, until=now)
@@ -139,7 +160,8 @@ def deployment_chart(deployment, range_key, *, now=None):
     ]
     fmt = "%H:%M" if range_key == "1h" else "%d %b %H:%M"
     return {"range": range_key, "range_label": label, "labels": [e.strftime(fmt) for e in edges[:-1]],
-            "ready": ready, "total": total, "cost": cost, "cost_label": f"USD per {_bucket_name(bucket)}"}
+            "ready": ready, "total": total, "cost": cost, "cost_label": f"USD per {_bucket_name(bucket)}",
+            "has_cost": any(cost)}
 
 
 def _bucket_name(bucket):
@@ -166,7 +188,8 @@ def _pods_by_bucket(series, edges):
 
 def _chart_days(deployment, now, range_key):
     today = now.date()
-    days = [today - timedelta(days=n) for n in range(29, -1, -1)]
+    first = max(today - timedelta(days=29), deployment.created_at.date() if deployment.created_at else today)
+    days = [today - timedelta(days=n) for n in range((today - first).days, -1, -1)]
     rolled = {
         r["day"]: r for r in DailySpend.objects.filter(deployment=deployment, day__gte=days[0])
         .values("day", "gpu_hours", "cost_usd")
@@ -177,8 +200,9 @@ def _chart_days(deployment, now, range_key):
         start = datetime.combine(day, time.min, tzinfo=UTC)
         return Decimal(min(24 * 3600, max(0, (now - start).total_seconds()))) / 3600 or Decimal(24)
 
+    cost = [float(rolled[d]["cost_usd"]) if d in rolled else 0 for d in days]
     avg = [float((rolled[d]["gpu_hours"] / per_pod / hours_in(d)).quantize(Decimal("0.01"))) if d in rolled else 0
            for d in days]
     return {"range": range_key, "range_label": RANGES[range_key][0], "labels": [d.strftime("%d %b") for d in days],
-            "ready": avg, "total": avg, "cost": [float(rolled[d]["cost_usd"]) if d in rolled else 0 for d in days],
-            "cost_label": "USD per day", "pods_label": "Average pods"}
+            "ready": avg, "total": avg, "cost": cost, "cost_label": "USD per day", "pods_label": "Average pods",
+            "has_cost": any(cost)}

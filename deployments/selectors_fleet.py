@@ -10,7 +10,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from audit.models import Event
-from catalog.models import Region, RegionOffering
+from catalog.models import Region
+from catalog.selectors import region_offerings_list
 from clusters.client import default_cluster_configured
 from clusters.models import Cluster
 from clusters.probe import Probe, clusters_probe
@@ -27,19 +28,31 @@ DEFAULT_CLUSTER_NAME = "default (KUBECONFIG)"
 DRIFT_WINDOW = timedelta(days=7)
 
 
-def gpus_in_use_by_class_and_region():
-    """[{gpu_class, region, gpus, deployments, free}] for everything live, busiest first."""
+def gpus_in_use_by_class_and_region(offerings=None):
+    """[{gpu_class, region, gpus, deployments, free, free_source}] for everything live, busiest first. `free`:
+    RegionOffering.available_gpus (None: not offered), `free_source` where it comes from. `offerings`: the
+    region_offerings_list() the caller already read."""
     rows = (
         Deployment.objects.filter(status__in=LIVE_STATUSES)
         .values("gpu_class", "region")
         .annotate(gpus=Sum("gpus_in_use"), deployments=Count("id"))
         .order_by("-gpus", "gpu_class", "region")
     )
-    free = {
-        (o["gpu_class__name"], o["region__code"]): o["available_gpus"]
-        for o in RegionOffering.objects.values("gpu_class__name", "region__code", "available_gpus")
-    }
-    return [{**r, "free": free.get((r["gpu_class"], r["region"]))} for r in rows]
+    offered = {(o.gpu_class.name, o.region.code): o
+               for o in (region_offerings_list() if offerings is None else offerings)}
+    found = [(r, offered.get((r["gpu_class"], r["region"]))) for r in rows]
+    return [{**r, "free": o.available_gpus if o else None, "free_source": o.available_source if o else None}
+            for r, o in found]
+
+
+def _gpus_free(offerings):
+    """{region code: [{gpu_class, region, free, source, reported, reported_at}]} by class name."""
+    by_region = {}
+    for o in offerings:
+        by_region.setdefault(o.region.code, []).append({
+            "gpu_class": o.gpu_class.name, "region": o.region.code, "free": o.available_gpus,
+            "source": o.available_source, "reported": o.reported_free, "reported_at": o.reported_at})
+    return by_region
 
 
 def month_start(today=None):
@@ -94,11 +107,13 @@ def pending_approvals():
     return Deployment.objects.filter(status=Status.PENDING_APPROVAL).select_related("team", "created_by")
 
 
-def clusters_overview():
+def clusters_overview(offerings=None):
     """One row per cluster: the Cluster records, then the default cluster when it is configured, serves a
     deployment, or there are no records. Each with a bounded /version probe (all clusters at once), the
     regions it serves, its deployments by region (those the sync watches, counted where they are routed
-    now: a disabled cluster's regions go to the default one) and the newest sync among them.
+    now: a disabled cluster's regions go to the default one), the newest sync among them, and the GPUs free by
+    class in its regions (`gpus_free`: the catalog's number, reported or staff's override, and when the newest
+    report came: `capacity_reported_at`; a disabled cluster serves none).
 
     A probe never raises: an unreachable cluster is a row saying so, never a broken page."""
     records = list(Cluster.objects.prefetch_related("regions").order_by("name"))
@@ -134,7 +149,12 @@ def clusters_overview():
     probed = [row for row in rows if not row["is_default"] or row["configured"]]
     for row, probe in zip(probed, clusters_probe([row["ref"] for row in probed])):
         row["probe"] = probe
+    free = _gpus_free(region_offerings_list() if offerings is None else offerings)
     for row in rows:
+        row["gpus_free"] = sorted((entry for code in row["regions"] for entry in free.get(code, [])),
+                                  key=lambda e: (e["gpu_class"], e["region"])) if row["enabled"] else []
+        row["capacity_reported_at"] = max((e["reported_at"] for e in row["gpus_free"] if e["reported_at"]),
+                                          default=None)
         row.setdefault("probe", Probe(reachable=False, reason="not configured (no KUBECONFIG, not in a cluster)"))
         by_region = on_cluster.get(row.pop("key"), {})
         row["deployments_by_region"] = sorted(by_region.items())
@@ -146,10 +166,15 @@ def clusters_overview():
 
 def fleet_overview():
     """Everything the fleet page shows, in one dict."""
-    gpus = gpus_in_use_by_class_and_region()
+    offerings = list(region_offerings_list())
+    gpus = gpus_in_use_by_class_and_region(offerings)
+    cluster_rows = clusters_overview(offerings)
+    draining = {code for c in cluster_rows if c["enabled"] and c["draining"] for code in c["regions"]}
+    for row in gpus:
+        row["draining"] = row["region"] in draining
     pending = pending_approvals()
     return {
-        "clusters": clusters_overview(),
+        "clusters": cluster_rows,
         "gpus": gpus,
         "gpus_total": sum(r["gpus"] or 0 for r in gpus),
         "live_count": sum(r["deployments"] for r in gpus),

@@ -10,7 +10,7 @@ from clusters import ClusterError
 from spend.rollups import rollup_spend as spend_rollup_run
 
 from . import dispatch, metrics
-from .services import push, sync
+from .services import capacity, push, sync
 from .services import reconcile as reconcile_service
 
 log = logging.getLogger(__name__)
@@ -76,3 +76,9 @@ def reconcile():
 @shared_task(name=dispatch.ROLLUP, ignore_result=True)
 def rollup_spend():
     return spend_rollup_run()
+
+
+@shared_task(name=dispatch.CAPACITY, ignore_result=True)
+def refresh_capacity():
+    result = capacity.capacity_refresh()
+    return {"updated": result.updated, "read": result.read, "failed": result.failed}

@@ -82,9 +82,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": parse_database_url(
-        "DATABASE_URL", env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gantry")
-    )
+    "default": {
+        **parse_database_url(
+            "DATABASE_URL", env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gantry")
+        ),
+        # Persistent connections (Django 6.1, ref/databases "Persistent connections"): a request reuses the
+        # connection for up to CONN_MAX_AGE seconds instead of opening one (~6 ms here); the health check
+        # tests a reused one first. Served by WSGI (gunicorn): Django advises against them under ASGI. Celery
+        # 5.6's Django fixup still closes the worker's connection around each task (celery PR #9824).
+        "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60, minimum=0),
+        "CONN_HEALTH_CHECKS": True,
+    }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -158,8 +166,20 @@ CELERY_TASK_PUBLISH_RETRY = False
 # Workers log through LOGGING below (JSON with the task id), not Celery's own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 SYNC_INTERVAL_SECONDS = env_float("SYNC_INTERVAL_SECONDS", 5.0, minimum=0.5)
+# How Gantry learns what the clusters do: "watch" (the watch_clusters process hears changes as they
+# happen) or "list" (the fallback: celery beat lists every namespace every SYNC_INTERVAL_SECONDS).
+STATUS_SYNC = env_str("STATUS_SYNC", "watch")
+if STATUS_SYNC not in ("watch", "list"):
+    raise ImproperlyConfigured(f"STATUS_SYNC is {STATUS_SYNC!r}: set it to watch (the default) or list.")
+# The watcher lists everything again this often, a safety net under the watches.
+WATCH_RESYNC_SECONDS = env_float("WATCH_RESYNC_SECONDS", 600.0, minimum=5.0)
+# ... and decides every live deployment from what it holds this often: what depends on time (stuck,
+# idle), the spend heartbeat samples below. Keep it below 120 s - SAMPLE_HEARTBEAT_SECONDS.
+WATCH_SWEEP_SECONDS = env_float("WATCH_SWEEP_SECONDS", 30.0, minimum=1.0)
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 15.0, minimum=1.0)
 ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0)
+# Free GPUs per cluster, region and class are read from the clusters' nodes and pods this often.
+CAPACITY_REFRESH_SECONDS = env_float("CAPACITY_REFRESH_SECONDS", 60.0, minimum=5.0)
 PUSH_MAX_RETRIES = env_int("PUSH_MAX_RETRIES", 6, minimum=0)
 PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 # A status sample is written on every change and at least this often; keep it below 120 s,
@@ -167,6 +187,9 @@ PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 SAMPLE_HEARTBEAT_SECONDS = env_float("SAMPLE_HEARTBEAT_SECONDS", 60.0, minimum=1.0)
 if SAMPLE_HEARTBEAT_SECONDS >= max(4 * SYNC_INTERVAL_SECONDS, 120):
     raise ImproperlyConfigured("SAMPLE_HEARTBEAT_SECONDS must be below 120 s and 4 sync intervals")
+if STATUS_SYNC == "watch" and SAMPLE_HEARTBEAT_SECONDS + WATCH_SWEEP_SECONDS >= 120:
+    raise ImproperlyConfigured("SAMPLE_HEARTBEAT_SECONDS + WATCH_SWEEP_SECONDS must be below 120 s: spend "
+                               "metering bridges at most 120 s between two samples.")
 # The cluster's Knative stable window (config-autoscaler `stable-window`; stock 60s, CoreWeave 180s).
 KNATIVE_STABLE_WINDOW_SECONDS = env_float("KNATIVE_STABLE_WINDOW_SECONDS", 60.0, minimum=0.0)
 STUCK_AFTER_SECONDS = env_float("STUCK_AFTER_SECONDS", 60.0, minimum=1.0)
@@ -188,7 +211,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": ROLLUP_INTERVAL_SECONDS,
         "options": {"expires": ROLLUP_INTERVAL_SECONDS},
     },
+    "refresh-capacity": {
+        "task": "deployments.tasks.refresh_capacity",
+        "schedule": CAPACITY_REFRESH_SECONDS,
+        "options": {"expires": CAPACITY_REFRESH_SECONDS},
+    },
 }
+if STATUS_SYNC == "watch":
+    del CELERY_BEAT_SCHEDULE["sync-status"]  # the watch_clusters process keeps the status instead
 
 # Kubernetes: a kubeconfig path, the in-cluster service account, or nothing (cluster "down").
 KUBECONFIG = env_str("KUBECONFIG", "")

@@ -2,6 +2,9 @@
 
     with SandboxCluster(simulate=True, time_scale=60) as sb:
         kubernetes.config.load_kube_config(config_file=sb.kubeconfig_path)
+
+Its GPU nodes (sandbox.nodes): `nodes=` a list of GpuNode, by default one per catalog GPU class in LAS1;
+reset() brings them back, nodes_set() replaces them until the next reset.
 """
 
 import os
@@ -9,6 +12,7 @@ import tempfile
 
 import yaml
 
+from .nodes import gpu_nodes, nodes_replace
 from .resources import resource_type
 from .selectors import selector_parse
 from .server import SandboxServer
@@ -32,9 +36,12 @@ def kubeconfig_write(path, url, *, name="gantry-sandbox"):
 
 
 class SandboxCluster:
-    def __init__(self, *, port=0, simulate=False, time_scale=1.0, tick_seconds=1.0, kubeconfig_path=None):
+    def __init__(self, *, port=0, simulate=False, time_scale=1.0, tick_seconds=1.0, kubeconfig_path=None,
+                 bookmark_seconds=None, nodes=None):
         self.store = Store()
-        self.server = SandboxServer(port=port, store=self.store)
+        self.nodes = list(gpu_nodes() if nodes is None else nodes)
+        nodes_replace(self.store, self.nodes)
+        self.server = SandboxServer(port=port, store=self.store, bookmark_seconds=bookmark_seconds)
         self.simulator = Simulator(self.store, time_scale=time_scale)
         self.simulate = simulate
         self.tick_seconds = tick_seconds
@@ -67,11 +74,16 @@ class SandboxCluster:
         self.stop()
 
     def reset(self):
-        """Fresh cluster state, empty log, no faults: cheap isolation between tests."""
+        """Fresh cluster state (with its GPU nodes), empty log, no faults: cheap isolation between tests."""
         self.faults_clear()
         self.simulator.reset()
         self.store.reset()
+        nodes_replace(self.store, self.nodes)
         self.clear_log()
+
+    def nodes_set(self, nodes):
+        """Replace the cluster's GPU nodes (GpuNode list) until the next reset()."""
+        nodes_replace(self.store, nodes)
 
     # --- where it is ---
 
@@ -115,6 +127,14 @@ class SandboxCluster:
 
     def faults_clear(self):
         self.server.faults.clear()
+
+    def compact(self):
+        """Forget the event history: a watch resuming from before now gets 410 Expired."""
+        self.store.compact()
+
+    def watches_drop(self):
+        """Cut every open watch connection mid-stream, as a load balancer or a restarting API server does."""
+        self.store.watches_drop()
 
     # --- state ---
 

@@ -26,7 +26,7 @@ BUILTIN_MODELS = {
     ("", "v1"): {"Namespace": models.V1Namespace, "Pod": models.V1Pod, "Event": models.CoreV1Event,
                  "PersistentVolumeClaim": models.V1PersistentVolumeClaim, "Secret": models.V1Secret,
                  "ConfigMap": models.V1ConfigMap, "ServiceAccount": models.V1ServiceAccount,
-                 "Service": models.V1Service},
+                 "Service": models.V1Service, "Node": models.V1Node},
     ("authorization.k8s.io", "v1"): {"SelfSubjectAccessReview": models.V1SelfSubjectAccessReview,
                                      "SelfSubjectRulesReview": models.V1SelfSubjectRulesReview},
 }

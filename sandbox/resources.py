@@ -70,6 +70,11 @@ _KNATIVE = dict(categories=("all", "knative", "serving"), subresources=("status"
 RESOURCE_TYPES = [
     _core("namespaces", "Namespace", namespaced=False, shortnames=("ns",), subresources=("status",),
           verbs=("create", "delete", "get", "list", "patch", "update", "watch"), returns_deleted=True),
+    # Nodes are cluster-scoped (kubernetes v1.31 pkg/registry/core/node/storage/storage.go, which leaves
+    # ReturnDeletedObject false). The node strategy accepts status on create (the kubelet registers its node
+    # with it) and keeps the stored status on updates of the main resource; the sandbox, without a flag for
+    # the second half, takes status with the object on both (node status is written by the sandbox itself).
+    _core("nodes", "Node", namespaced=False, shortnames=("no",), subresources=("status",)),
     _core("pods", "Pod", shortnames=("po",), categories=("all",), subresources=("log", "status"),
           status_subresource=True, returns_deleted=True),
     _core("events", "Event", shortnames=("ev",)),

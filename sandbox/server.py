@@ -23,7 +23,7 @@ from .pod_logs import FOLLOW_LIMIT, FOLLOW_TRUE, ContainerLog
 from .resources import resource_type_for_path
 from .selectors import SelectorError, selector_parse
 from .sim_metrics import pods_metrics_text
-from .store import Store
+from .store import DROP, Store
 from .tables import table, table_version
 from .traffic_log import FaultPlan, RequestLog
 
@@ -62,6 +62,8 @@ def route_parse(path):
 
 
 class SandboxHandler(kmock.KubernetesScaffold):
+    bookmark_seconds = 60.0  # the API server sends a bookmark about once a minute (KEP-956)
+
     def __init__(self, *, store, request_log, faults):
         super().__init__()
         self.store, self.request_log, self.faults = store, request_log, faults
@@ -196,12 +198,26 @@ class SandboxHandler(kmock.KubernetesScaffold):
         if name:
             fields += selector_parse(f"metadata.name={name}")
         timeout = float(query.get("timeoutSeconds") or 1800)
+        bookmarks = query.get("allowWatchBookmarks") in ("true", "1")
         queue = asyncio.Queue()
-        watcher, replay = self.store.watch_open(rt, namespace, labels=labels, fields=fields,
-                                                since=query.get("resourceVersion"),
-                                                loop=asyncio.get_running_loop(), queue=queue)
         response = aiohttp.web.StreamResponse(headers={"Content-Type": "application/json"})
+        try:
+            watcher, replay = self.store.watch_open(rt, namespace, labels=labels, fields=fields,
+                                                    since=query.get("resourceVersion"),
+                                                    loop=asyncio.get_running_loop(), queue=queue)
+        except ApiError as exc:
+            if exc.code != 410:
+                raise
+            # Once the request is accepted the API server answers an expired resourceVersion with
+            # 200 and one ERROR event carrying the 410 Status (apiserver v1.31 storage/cacher
+            # Watch: newErrWatcher), which client libraries turn into "relist".
+            await response.prepare(raw_request)
+            await response.write(json.dumps({"type": "ERROR", "object": exc.status()}).encode() + b"\n")
+            await response.write_eof()
+            return response
         deadline = time.monotonic() + timeout
+        next_bookmark = time.monotonic() + self.bookmark_seconds
+        dropped = False
         try:
             await response.prepare(raw_request)
             headers = True
@@ -210,7 +226,7 @@ class SandboxHandler(kmock.KubernetesScaffold):
                 # A watch asked for as Table sends each object as a one-row Table; column definitions
                 # come with the first event only (apiserver handlers/watch.go, tableOptions.NoHeaders).
                 nonlocal headers
-                if as_table and event["type"] != "ERROR":
+                if as_table and event["type"] not in ("ERROR", "BOOKMARK"):
                     event = {"type": event["type"], "object": table(rt, [event["object"]], version=as_table,
                                                                    include=include, headers=headers)}
                     headers = False
@@ -222,14 +238,22 @@ class SandboxHandler(kmock.KubernetesScaffold):
                 transport = raw_request.transport
                 if transport is None or transport.is_closing():
                     break  # the client went away
+                if bookmarks and time.monotonic() >= next_bookmark:
+                    self.store.watch_bookmark(watcher)
+                    next_bookmark = time.monotonic() + self.bookmark_seconds
                 try:
-                    event = await asyncio.wait_for(queue.get(), min(remaining, 1.0))
+                    event = await asyncio.wait_for(queue.get(), min(remaining, 1.0, self.bookmark_seconds))
                 except TimeoutError:
                     continue
                 if event is None:
                     break  # the server is stopping or was reset
+                if event == DROP:
+                    dropped = True
+                    raw_request.transport.abort()  # no end of stream: the client sees a broken connection
+                    break
                 await response.write(encode(event))
-            await response.write_eof()
+            if not dropped:
+                await response.write_eof()
         except (ConnectionError, RuntimeError):
             pass
         finally:
@@ -278,8 +302,9 @@ def _json(obj, status=200):
 class SandboxServer:
     """The API served over HTTP on 127.0.0.1 from its own thread and asyncio loop."""
 
-    def __init__(self, *, host="127.0.0.1", port=0, store=None):
+    def __init__(self, *, host="127.0.0.1", port=0, store=None, bookmark_seconds=None):
         self.host, self.requested_port = host, port
+        self.bookmark_seconds = bookmark_seconds
         self.store = store or Store()
         self.request_log = RequestLog()
         self.faults = FaultPlan()
@@ -327,6 +352,8 @@ class SandboxServer:
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         handler = SandboxHandler(store=self.store, request_log=self.request_log, faults=self.faults)
+        if self.bookmark_seconds:
+            handler.bookmark_seconds = self.bookmark_seconds
         async with handler, kmock.Server(handler, host=self.host, port=self.requested_port or None) as server:
             self.port = server.port
             self._ready.set()

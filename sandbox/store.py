@@ -45,6 +45,9 @@ def _precondition_check(rt, name, sent, current):
         raise conflict(rt, name, STALE_OBJECT)
 
 
+DROP = "drop"  # queued to a watcher: cut its connection
+
+
 class Watcher:
     def __init__(self, rt, namespace, labels, fields, loop, queue):
         self.rt, self.namespace, self.labels, self.fields = rt, namespace, labels, fields
@@ -64,6 +67,7 @@ class Store:
         self._objects = {}  # (rt, namespace or None, name) -> object dict
         self._rv = 0
         self._history = collections.deque(maxlen=HISTORY_SIZE)  # (rv, rt, event)
+        self._compacted = 0  # a watch from a resourceVersion below this is answered 410 Expired
         self._watchers = set()
         self.reset()
 
@@ -74,6 +78,7 @@ class Store:
         with self._lock:
             self._objects.clear()
             self._history.clear()
+            self._compacted = self._rv
             for watcher in list(self._watchers):
                 self._notify_one(watcher, None)
             self._watchers.clear()
@@ -344,13 +349,17 @@ class Store:
     # --- watch fan-out ---
 
     def watch_open(self, rt, namespace, *, labels, fields, since, loop, queue):
-        """Register a watcher; returns the events to replay first (all objects, or history after `since`)."""
+        """Register a watcher; returns the events to replay first (all objects, or history after `since`).
+
+        A `since` older than the compacted history raises 410 Expired, which the server sends as an
+        ERROR event (Kubernetes API concepts, "Efficient detection of changes", v1.31).
+        """
         with self._lock:
             watcher = Watcher(rt, namespace, labels, fields, loop, queue)
             if since and since != "0":
                 since = int(since)
-                if self._history and since < self._history[0][0] - 1 and since < self._rv:
-                    raise ApiError(410, "Expired", f"too old resource version: {since} ({self._history[0][0]})")
+                if since < self._compacted:
+                    raise ApiError(410, "Expired", f"too old resource version: {since} ({self._compacted})")
                 replay = [copy.deepcopy(ev) for rv, t, ev in self._history
                           if rv > since and watcher.wants(t, ev["object"])]
             else:
@@ -359,12 +368,36 @@ class Store:
             self._watchers.add(watcher)
             return watcher, replay
 
+    def watch_bookmark(self, watcher):
+        """Queue a BOOKMARK at the current resourceVersion behind every event already queued for this
+        watcher (same channel, so never ahead of one): the object carries only kind, apiVersion and
+        metadata.resourceVersion (KEP-956, Watch bookmark; api-concepts "Watch bookmarks")."""
+        with self._lock:
+            rt = watcher.rt
+            self._notify_one(watcher, {"type": "BOOKMARK", "object": {
+                "kind": rt.kind, "apiVersion": rt.api_version, "metadata": {"resourceVersion": str(self._rv)}}})
+
+    def compact(self):
+        """Forget the event history (etcd compaction): watches resuming from an older resourceVersion get 410."""
+        with self._lock:
+            self._history.clear()
+            self._compacted = self._rv
+
+    def watches_drop(self):
+        """Cut every open watch connection without ending its stream (a dropped connection, tests)."""
+        with self._lock:
+            for watcher in list(self._watchers):
+                self._notify_one(watcher, DROP)
+            self._watchers.clear()
+
     def watch_close(self, watcher):
         with self._lock:
             self._watchers.discard(watcher)
 
     def _notify(self, rt, event):
         event = copy.deepcopy(event)
+        if len(self._history) == self._history.maxlen:
+            self._compacted = self._history[0][0]  # that event falls out of the window
         self._history.append((self._rv, rt, event))
         for watcher in list(self._watchers):
             if watcher.wants(rt, event["object"]):

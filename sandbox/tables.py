@@ -97,6 +97,32 @@ def _age(obj):
     return human_age(obj["metadata"].get("creationTimestamp"))
 
 
+_NODE_ROLE_PREFIX, _NODE_ROLE_LABEL = "node-role.kubernetes.io/", "kubernetes.io/role"
+
+
+def _node_row(node):
+    """printNode: Ready / NotReady / Unknown from the Ready condition, then SchedulingDisabled when cordoned;
+    roles from node-role.kubernetes.io/<role> labels (and kubernetes.io/role), "<none>" without."""
+    status, spec = node.get("status") or {}, node.get("spec") or {}
+    ready = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), None)
+    words = ["Unknown" if ready is None else "Ready" if ready.get("status") == "True" else "NotReady"]
+    if spec.get("unschedulable"):
+        words.append("SchedulingDisabled")
+    labels = node["metadata"].get("labels") or {}
+    roles = {k.removeprefix(_NODE_ROLE_PREFIX) for k in labels if k.startswith(_NODE_ROLE_PREFIX)} - {""}
+    if labels.get(_NODE_ROLE_LABEL):
+        roles.add(labels[_NODE_ROLE_LABEL])
+    info = status.get("nodeInfo") or {}
+    addresses = status.get("addresses") or []
+
+    def address(kind):
+        return next((a.get("address") for a in addresses if a.get("type") == kind), "<none>")
+
+    return [",".join(words), ",".join(sorted(roles)) or "<none>", _age(node), info.get("kubeletVersion", ""),
+            address("InternalIP"), address("ExternalIP"), info.get("osImage") or "<unknown>",
+            info.get("kernelVersion") or "<unknown>", info.get("containerRuntimeVersion") or "<unknown>"]
+
+
 BUILTIN = {
     "Pod": ([_col("Ready"), _col("Status"), _col("Restarts"), _col("Age"), _col("IP", priority=1),
              _col("Node", priority=1), _col("Nominated Node", priority=1), _col("Readiness Gates", priority=1)],
@@ -111,6 +137,10 @@ BUILTIN = {
                lambda o: [o.get("type", "Opaque"), len(o.get("data") or {}), _age(o)]),
     "ServiceAccount": ([_col("Secrets", "integer"), _col("Age")], lambda o: [len(o.get("secrets") or []), _age(o)]),
     "Service": ([_col("Type"), _col("Cluster-IP"), _col("External-IP"), _col("Port(s)"), _col("Age")], _service_row),
+    # printers.go nodeColumnDefinitions: the addresses and software versions are wide-output columns.
+    "Node": ([_col("Status"), _col("Roles"), _col("Age"), _col("Version"), _col("Internal-IP", priority=1),
+              _col("External-IP", priority=1), _col("OS-Image", priority=1), _col("Kernel-Version", priority=1),
+              _col("Container-Runtime", priority=1)], _node_row),
     # Events lead with Last Seen; their name is a wide-output column (printers.go eventColumnDefinitions).
     "Event": ([_col("Last Seen"), _col("Type"), _col("Reason"), _col("Object"), _col("Subobject", priority=1),
                _col("Source", priority=1), _col("Message"), _col("First Seen", priority=1),

@@ -2,16 +2,31 @@
 # Create or reuse .venv and install the project, the test stack, Chromium and the npm assets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PY="${PYTHON:-}"
-if [ -z "$PY" ]; then
-  for cand in python3.13 python3.12 /root/.pyenv/versions/3.12*/bin/python3.12 /root/.pyenv/versions/3.13*/bin/python3.13; do
-    if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
-      PY="$cand"; break
-    fi
+
+new_enough() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; }
+
+# The Python that creates .venv (Django 6 needs 3.12 or newer): $PYTHON if set, else the first new enough
+# python3, python3.13 or python3.12 on PATH, else the oldest new enough one a pyenv on PATH has installed
+# (its shims run only the selected version, so pyenv is asked). No path under the home directory is assumed.
+python_find() {
+  if [ -n "${PYTHON:-}" ]; then
+    new_enough "$PYTHON" || { echo "PYTHON=$PYTHON is not Python 3.12 or newer (Django 6 needs it)" >&2; return 1; }
+    echo "$PYTHON"; return
+  fi
+  for cand in python3 python3.13 python3.12; do
+    if command -v "$cand" >/dev/null 2>&1 && new_enough "$cand"; then echo "$cand"; return; fi
   done
-fi
-[ -n "$PY" ] || { echo "Python 3.12 or newer is needed (Django 6)"; exit 1; }
+  if command -v pyenv >/dev/null 2>&1; then
+    for version in $(pyenv versions --bare | grep -E '^3\.(1[2-9]|[2-9][0-9])(\.[0-9]+)*$' | sort -V); do
+      cand=$(PYENV_VERSION="$version" pyenv which python3 2>/dev/null) && new_enough "$cand" && { echo "$cand"; return; }
+    done
+  fi
+  echo "Python 3.12 or newer is needed (Django 6): put python3.12 on PATH, or run PYTHON=/path/to/python3.12 make run" >&2
+  return 1
+}
+
 if [ ! -x .venv/bin/python ]; then
+  PY=$(python_find)
   "$PY" -m venv .venv
 fi
 stamp=.venv/.installed

@@ -9,6 +9,7 @@ counted as one billed GB.
 from decimal import ROUND_HALF_UP, Decimal
 
 from .cpu import on_cpu
+from .formats import money_rate
 
 HOURS_PER_MONTH = Decimal(730)
 
@@ -23,8 +24,8 @@ def cpu_replica_rate(vcpus, memory_gi, *, catalog):
     if rate is None:
         return Decimal(0), f"{vcpus} vCPU + {memory_gi} GiB (no CPU rate in the catalog)"
     dollars = Decimal(str(vcpus)) * rate.per_vcpu_hour + Decimal(memory_gi) * rate.per_gb_hour
-    return dollars, (f"{vcpus} vCPU at ${rate.per_vcpu_hour:.3f}/vCPU-hour + {memory_gi} GiB at "
-                     f"${rate.per_gb_hour:.3f}/GB-hour")
+    return dollars, (f"{vcpus} vCPU at {money_rate(rate.per_vcpu_hour)}/vCPU-hour + {memory_gi} GiB at "
+                     f"{money_rate(rate.per_gb_hour)}/GB-hour")
 
 
 def replica_rate(spec, *, catalog):
@@ -35,7 +36,7 @@ def replica_rate(spec, *, catalog):
     gpu = catalog.gpus.get(compute.get("gpu_class"))
     gpus = compute.get("gpus_per_replica") or 1
     price = gpu.price if gpu else Decimal(0)
-    return price * gpus, f"{gpus} × {compute.get('gpu_class')} at ${price:.2f}/GPU-hour"
+    return price * gpus, f"{gpus} × {compute.get('gpu_class')} at {money_rate(price)}/GPU-hour"
 
 
 def cost_estimate(spec, *, catalog):
@@ -47,7 +48,7 @@ def cost_estimate(spec, *, catalog):
         run = rate * pods * minutes / 60
         return {"currency": "USD", "per_hour_min": 0.0, "per_hour_max": _money(rate * pods),
                 "per_month_min": 0.0, "per_month_max": _money(run), "per_run_max": _money(run),
-                "basis": f"{pods} pod(s) × {each} for at most {minutes} minutes; nothing between runs "
+                "basis": f"{pods} pod{'' if pods == 1 else 's'} × {each} for at most {minutes} minutes; nothing between runs "
                          "(per month: one run)."}
     scaling = spec.get("scaling") or {}
     low, high = scaling.get("min_replicas", 0), scaling.get("max_replicas", 1)
@@ -55,4 +56,4 @@ def cost_estimate(spec, *, catalog):
             "per_hour_min": _money(rate * low), "per_hour_max": _money(rate * high),
             "per_month_min": _money(rate * low * HOURS_PER_MONTH),
             "per_month_max": _money(rate * high * HOURS_PER_MONTH),
-            "basis": f"{low}–{high} replica(s) × {each}; a month is 730 hours."}
+            "basis": f"{low}–{high} replica{'' if high == 1 else 's'} × {each}; a month is 730 hours."}

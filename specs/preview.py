@@ -79,7 +79,7 @@ def checklist_build(spec, errors, warnings):
              f"{scaling.get('target_utilization_percent', '—')} %.", None),
             ("scale_to_zero", "Scale to zero?",
              f"Yes, after {scaling.get('scale_to_zero_retention', '30m')} idle." if scaling.get("min_replicas") == 0
-             else f"No: {scaling.get('min_replicas')} replica(s) stay warm.", None),
+             else f"No: {_replicas_warm(scaling.get('min_replicas'))}.", None),
         ]
     error_codes = {i.code for i in errors}
     return [
@@ -87,3 +87,7 @@ def checklist_build(spec, errors, warnings):
          "status": "error" if code in error_codes else ("warning" if code in flagged else "ok")}
         for key, question, answer, code in items
     ]
+
+
+def _replicas_warm(count):
+    return "1 replica stays warm" if count == 1 else f"{count} replicas stay warm"

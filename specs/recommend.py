@@ -24,6 +24,7 @@ import math
 
 from .cost import cpu_replica_rate, replica_rate
 from .cpu import DEFAULT_VCPUS, cpu_memory_gi, cpu_suffices, on_cpu
+from .formats import money_rate
 from .memory import (
     BYTES_PER_PARAMETER,
     kv_per_token,
@@ -73,10 +74,28 @@ def over_pcie(gpu, count):
 
 
 def region_alternatives(catalog, gpu_name):
-    """Regions that offer a class, most GPUs free first (the seed: choose by availability)."""
+    """Regions that offer a class and take new deployments, most GPUs free first (choose by availability)."""
     found = [(-info.offerings[gpu_name], code) for code, info in catalog.regions.items()
-             if info.available and gpu_name in info.offerings]
+             if info.available and not info.draining and gpu_name in info.offerings]
     return [code for _, code in sorted(found)]
+
+
+# A draining cluster is being emptied (for maintenance, a move, its retirement): what runs there stays, but a new
+# deployment placed there would have to move again, so its regions count no free GPUs (catalog.selectors).
+DRAINING = "its cluster is being drained: it keeps running the deployments it has but takes no new ones"
+
+
+def draining_regions(catalog, gpu_name=None):
+    """The available regions whose cluster is draining (those offering `gpu_name`, when given), sorted."""
+    return sorted(code for code, info in catalog.regions.items()
+                  if info.available and info.draining and (gpu_name is None or gpu_name in info.offerings))
+
+
+def _left_out(codes):
+    """The sentence naming the regions the recommender did not use because they drain, or ""."""
+    if not codes:
+        return ""
+    return f" {', '.join(codes)} {'is' if len(codes) == 1 else 'are'} left out: {DRAINING}."
 
 
 def _explain(out, field, value, reason):
@@ -178,11 +197,12 @@ def _complete_cpu(compute, catalog, memory, notes):
                  "reading the checkpoint while it loads (at least 8 GiB).")
     if "region" not in compute:
         # The catalog records GPU capacity only; CPU nodes are in every region.
-        code = next((c for c, r in sorted(catalog.regions.items()) if r.available), None)
+        code = next((c for c, r in sorted(catalog.regions.items()) if r.available and not r.draining), None)
         if code:
             compute["region"] = code
             _explain(notes, "compute.region", code, f"CPU nodes are in every region and the catalog does not track "
-                     f"their capacity: {code} is the first available region; set `compute.region` to choose.")
+                     f"their capacity: {code} is the first available region; set `compute.region` to choose."
+                     + _left_out([c for c in draining_regions(catalog) if c < code]))
 
 
 def _memory_reason(memory, serving):
@@ -193,7 +213,8 @@ def _memory_reason(memory, serving):
     kv = "KV cache (estimated from the parameter count)" if memory["kv_estimated"] else "KV cache"
     return (f"The model needs about {memory['total_gb']:.0f} GB of GPU memory: {memory['weights_gb']:.1f} GB of "
             f"weights, {memory['kv_cache_gb']:.1f} GB of {kv} for {serving['max_context_tokens']} tokens × "
-            f"{sequences} sequence(s), {memory['overhead_gb']:.1f} GB for activations, the runtime and the 10 % "
+            f"{sequences} sequence{'' if sequences == 1 else 's'}, {memory['overhead_gb']:.1f} GB for activations, "
+            "the runtime and the 10 % "
             "the server leaves free")
 
 
@@ -206,10 +227,14 @@ def _choose_gpu(compute, catalog, memory, notes, serving):
         where = f"in {region}" if region else "in any region"
         elsewhere = gpu_options(catalog, need, gpu_name=gpu_name, gpus=gpus) if region else []
         hint = (f" {elsewhere[0][2]} has {elsewhere[0][1]} × {elsewhere[0][0].name}; choose that region or leave "
-                "`region` out." if elsewhere else " Use a lower precision (int8, int4) or a smaller model.")
+                "`compute.region` out." if elsewhere else " Use a lower precision (int8, int4) or a smaller model.")
+        reason = (f"The model needs about {need:.0f} GB of GPU memory and {wanted}with enough memory is not "
+                  f"available {where}.")
+        if region in draining_regions(catalog):
+            reason = f"{region} takes no new deployments: {DRAINING}."
+            hint = hint if elsewhere else " Choose another region or leave `compute.region` out."
         notes.append({"field": "compute.gpu_class", "value": None, "error": "insufficient_gpu_memory",
-                      "reason": f"The model needs about {need:.0f} GB of GPU memory and {wanted}with enough "
-                                f"memory is not available {where}.{hint}"})
+                      "reason": reason + hint})
         return
     gpu, count, code = options[0]
     pcie = over_pcie(gpu, count)
@@ -218,7 +243,7 @@ def _choose_gpu(compute, catalog, memory, notes, serving):
         fit = "the cheapest fit over PCIe (none with NVLink fits)" if pcie else "the cheapest fit"
         _explain(notes, "compute.gpu_class", gpu.name,
                  f"{_memory_reason(memory, serving)}; {count} × {gpu.name} ({gpu.vram_gb} GB each) is {fit}"
-                 f"{' in ' + region if region else ''} at ${gpu.price * count:.2f}/hour per replica.")
+                 f"{' in ' + region if region else ''} at {money_rate(gpu.price * count)}/hour per replica.")
     if not gpus:
         compute["gpus_per_replica"] = count
         if count == 1:
@@ -228,12 +253,13 @@ def _choose_gpu(compute, catalog, memory, notes, serving):
         else:
             why = (f"one GPU is too small and {gpu.name} links at most {gpu.max_gpus} with NVLink, so tensor "
                    f"parallelism runs over PCIe (slower: see the warning){_nvlink_elsewhere(catalog, need, region)}")
-        _explain(notes, "compute.gpus_per_replica", count, f"{count} GPU(s) per replica: {why}.")
+        _explain(notes, "compute.gpus_per_replica", count,
+                 f"{count} GPU{'' if count == 1 else 's'} per replica: {why}.")
     if not region:
         compute["region"] = code
         _explain(notes, "compute.region", code, f"{code} has the most {gpu.name} GPUs free "
                  f"({catalog.regions[code].offerings[gpu.name]}). Regions are chosen by GPU availability, not "
-                 "distance: generation time dwarfs network latency.")
+                 "distance: generation time dwarfs network latency." + _left_out(draining_regions(catalog, gpu.name)))
 
 
 def _nvlink_elsewhere(catalog, need, region):
@@ -242,7 +268,7 @@ def _nvlink_elsewhere(catalog, need, region):
         return ""
     linked = [o for o in gpu_options(catalog, need) if not over_pcie(o[0], o[1])]
     return (f"; {linked[0][2]} has {linked[0][1]} × {linked[0][0].name} with NVLink (choose that region or leave "
-            "`region` out)" if linked else "")
+            "`compute.region` out)" if linked else "")
 
 
 def _complete_storage(spec, size, notes):
@@ -298,8 +324,9 @@ def _complete_scaling(spec, catalog, notes):
         pct = TARGET_UTILIZATION[tolerance]
         scaling["target_utilization_percent"] = pct
         _explain(notes, "scaling.target_utilization_percent", pct,
-                 f"Latency tolerance `{tolerance}`: strict 70 %, moderate 85 % (CoreWeave's default), relaxed "
-                 "95 %. Higher utilization means fewer replicas and a lower bill, at the cost of p95 latency.")
+                 f"A {tolerance} latency tolerance keeps each replica about {pct} % busy (strict 70 %, moderate 85 %, "
+                 "the platform default; relaxed 95 %). Higher utilization means fewer replicas and a lower bill, at "
+                 "the cost of p95 latency.")
     if "min_replicas" not in scaling:
         warm = tolerance == "strict"
         scaling["min_replicas"] = 1 if warm else 0
@@ -315,8 +342,8 @@ def _complete_scaling(spec, catalog, notes):
     if scaling["min_replicas"] == 0 and "scale_to_zero_retention" not in scaling:
         scaling["scale_to_zero_retention"] = DEFAULT_RETENTION
         _explain(notes, "scaling.scale_to_zero_retention", DEFAULT_RETENTION,
-                 "The last pod stays warm 30 minutes after traffic stops (CoreWeave's default; 1h at most), "
-                 "so short pauses do not cost a cold start.")
+                 f"The last pod stays warm for {DEFAULT_RETENTION} after traffic stops (the platform default; "
+                 "Knative allows 1h at most), so short pauses do not cost a cold start.")
     spec.setdefault("runtime", {}).setdefault("timeout_seconds", 300)
 
 
@@ -364,6 +391,6 @@ def _cpu_advice(spec, catalog, size):
     gpu_rate, gpu_basis = replica_rate(spec, catalog=catalog)
     return {"code": "cpu_nodes_suffice", "field": "compute.accelerator", "message": (
         f"This {size:.1f} GB model with a relaxed latency tolerance can run on CPU nodes: {basis} = "
-        f"${cpu_rate:.2f}/hour per replica instead of ${gpu_rate:.2f} ({gpu_basis}). Each generated token reads "
-        "every weight from RAM, so answers come slower than on a GPU. Set `compute.accelerator: cpu` and leave "
-        "`gpu_class` and `gpus_per_replica` out.")}
+        f"{money_rate(cpu_rate)}/hour per replica instead of {money_rate(gpu_rate)} ({gpu_basis}). Each generated "
+        "token reads every weight from RAM, so answers come slower than on a GPU. Set `compute.accelerator` to "
+        "`cpu` and leave `compute.gpu_class` and `compute.gpus_per_replica` out.")}

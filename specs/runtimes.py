@@ -82,9 +82,9 @@ def default_target_concurrency(spec):
     if kind in CONTINUOUS_BATCHING:
         sequences = (spec.get("serving") or {}).get("max_concurrent_sequences") or 0
         target = max(CONTINUOUS_BATCHING_TARGET, sequences)
-        return target, (f"{'vLLM' if kind == VLLM else 'TGI'} batches requests continuously, so one replica "
-                        f"serves many at once: Knative adds a replica above {target} requests in flight, long "
-                        "before the server's own queue fills")
+        return target, (f"continuous batching in {'vLLM' if kind == VLLM else 'TGI'} lets one replica serve many "
+                        f"requests at once: Knative adds a replica above {target} requests in flight, long before "
+                        "the server's own queue fills")
     return 1, "one request at a time per replica: a server that does not batch answers the next one after this"
 
 

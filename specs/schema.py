@@ -176,7 +176,7 @@ FIELDS = (
     Field("serving.max_concurrent_sequences", INT, "Sequences at once", "How many sequences share the KV cache "
           "at full context (default 1)", minimum=1, maximum=1024, workload="online"),
     Field("access.visibility", STR, "Who can call it?", "public or cluster-local", choices=(
-        ("public", "Public: an HTTPS URL reachable from the internet"),
+        ("public", "Public: reachable from the internet, at the URL the cluster gives"),
         ("cluster-local", "Cluster-local: only workloads in the cluster"))),
     Field("access.cross_cloud_clients", BOOL, "Do requests come from another cloud platform?",
           "Requests arrive from outside this cloud"),

@@ -109,8 +109,8 @@ def _check_model_and_storage(check, spec, workload):
     if uri and tier:
         on_pvc = uri.startswith("pvc://")
         if on_pvc != (tier == "nvme-pvc"):
-            check.error("storage_mismatch", "storage.tier", "`nvme-pvc` goes with `model.uri: pvc://<claim>/<path>`"
-                        " and the object tiers with `s3://…`; change one of them.")
+            check.error("storage_mismatch", "storage.tier", "`nvme-pvc` goes with a `model.uri` of "
+                        "`pvc://<claim>/<path>` and the object tiers with `s3://…`; change one of them.")
     check.integer(storage, "pvc_size_gi")
     endpoint = storage.get("endpoint")
     if endpoint is not None and not (isinstance(endpoint, str) and ENDPOINT_RE.fullmatch(endpoint)):
@@ -126,8 +126,8 @@ def _check_model_and_storage(check, spec, workload):
                         "team namespace (lowercase letters, digits, '-' or '.').")
     if workload == "online" and spec.get("target") == "knative" and uri and uri.startswith("pvc://"):
         check.warn("pvc_needs_feature_flag", "model.uri", "A plain Knative Service mounts a PVC only when the "
-                   "cluster enables `kubernetes.podspec-persistent-volume-claim`; use `target: kserve` "
-                   "or object storage if unsure.")
+                   "cluster enables `kubernetes.podspec-persistent-volume-claim`; set `target` to `kserve` "
+                   "or use object storage if unsure.")
 
 
 def _check_compute(check, spec, catalog):
@@ -148,7 +148,7 @@ def _check_compute(check, spec, catalog):
     if gpu and offered and gpu.name not in offered.offerings:
         others = ", ".join(region_alternatives(catalog, gpu.name)) or "none right now"
         check.error("gpu_not_in_region", "compute.gpu_class", f"{gpu.name} is not offered in {region}. "
-                    f"Regions with it: {others}; or leave `gpu_class` out for a class that is there.")
+                    f"Regions with it: {others}; or leave `compute.gpu_class` out for a class that is there.")
     gpus = check.integer(compute, "gpus_per_replica")
     if gpus and gpu and gpus > gpu.max_gpus:
         link = "its GPUs have no NVLink" if gpu.max_gpus == 1 else f"NVLink bridges link only pairs of {gpu.name}"
@@ -167,7 +167,7 @@ def _check_compute(check, spec, catalog):
                 else "pick a class with more memory")
         check.error("insufficient_gpu_memory", "compute.gpu_class", f"The model needs about {need:.0f} GB "
                     f"of GPU memory{_estimated(memory)} but {gpus} × {gpu.name} has {gpu.vram_gb * gpus} GB; {hint}, "
-                    "or leave `gpu_class` and `gpus_per_replica` out for a recommendation.")
+                    "or leave `compute.gpu_class` and `compute.gpus_per_replica` out for a recommendation.")
 
 
 def _check_region(check, region, catalog):
@@ -180,17 +180,17 @@ def _check_region(check, region, catalog):
 
 
 def _check_cpu(check, spec, catalog):
-    """`compute.accelerator: cpu` (specs/cpu.py): no GPU fields, a CPU rate to price it, RAM for the model."""
+    """`compute.accelerator` `cpu` (specs/cpu.py): no GPU fields, a CPU rate to price it, RAM for the model."""
     compute = spec["compute"]
     for key in GPU_FIELDS:
         if key in compute:
-            check.error("accelerator_mismatch", f"compute.{key}", f"`compute.{key}` applies to GPU nodes; with "
-                        "`compute.accelerator: cpu` remove it, or set `accelerator: gpu`.")
+            check.error("accelerator_mismatch", f"compute.{key}", f"`compute.{key}` applies to GPU nodes; on CPU "
+                        "nodes remove it, or set `compute.accelerator` to `gpu`.")
     region = compute.get("region")
     _check_region(check, region if region is None or isinstance(region, str) else repr(region), catalog)
     if catalog.cpu is None:
         check.error("invalid_value", "compute.accelerator", "CPU nodes have no rate in the catalog yet: ask platform "
-                    "staff to add one, or use `accelerator: gpu`.")
+                    "staff to add one, or set `compute.accelerator` to `gpu`.")
     check.number(compute, "cpu")
     ram = check.integer(compute, "memory_gi")
     memory = _memory(spec, _memory_facts(check, spec, catalog))
@@ -198,7 +198,7 @@ def _check_cpu(check, spec, catalog):
         need = memory["total_gb"]
         check.error("insufficient_memory", "compute.memory_gi", f"The model needs about {need:.1f} GB of RAM"
                     f"{_estimated(memory)} but {ram} GiB is {memory_gb(ram):.1f} GB; give at least "
-                    f"{-(-need // GB_PER_GIB):.0f} GiB, or leave `memory_gi` out for a recommendation.")
+                    f"{-(-need // GB_PER_GIB):.0f} GiB, or leave `compute.memory_gi` out for a recommendation.")
 
 
 def _memory(spec, facts):
@@ -238,8 +238,8 @@ def _check_scaling(check, spec):
     lo = check.integer(scaling, "min_replicas", code="invalid_replicas")
     hi = check.integer(scaling, "max_replicas", code="invalid_replicas")
     if lo is not None and hi is not None and lo > hi:
-        check.error("invalid_replicas", "scaling.min_replicas", f"`min_replicas` ({lo}) is above `max_replicas` "
-                    f"({hi}); lower the minimum or raise the maximum.")
+        check.error("invalid_replicas", "scaling.min_replicas", f"`scaling.min_replicas` ({lo}) is above "
+                    f"`scaling.max_replicas` ({hi}); lower the minimum or raise the maximum.")
     check.integer(scaling, "target_concurrency")
     check.integer(scaling, "target_utilization_percent")
     check.choice(scaling, "latency_tolerance")
@@ -251,7 +251,7 @@ def _check_scaling(check, spec):
                         "such as `30m`, `1h` or `90s`.")
         elif seconds > MAX_RETENTION_SECONDS:
             check.error("scale_to_zero_retention_too_long", "scaling.scale_to_zero_retention", "Knative keeps "
-                        "idle pods at most 1h; use `1h` or less, or set `min_replicas: 1` to stay warm.")
+                        "idle pods at most 1h; use `1h` or less, or set `scaling.min_replicas` to 1 to stay warm.")
     batching = spec["batching"]
     if batching:
         declared = section_fields("batching")
@@ -274,9 +274,13 @@ def _check_batch(check, spec):
     batch = spec["batch"]
     for key in ("inputs_uri", "outputs_uri"):
         value = batch.get(key)
-        if not isinstance(value, str) or not URI_RE.fullmatch(value):
+        if value is None or value == "":
             check.error("invalid_value", f"batch.{key}", f"`batch.{key}` is required: `s3://<bucket>/<path>` "
                         "or `pvc://<claim>/<path>`.")
+        elif not isinstance(value, str) or not URI_RE.fullmatch(value):
+            check.error("invalid_value", f"batch.{key}", f"`batch.{key}` is not a storage URI: write "
+                        "`s3://<bucket>/<path>` (a lowercase bucket name of 2 or more characters) or "
+                        "`pvc://<claim>/<path>`, with no spaces.")
     for key in ("parallelism", "timeout_minutes", "retries"):
         check.integer(batch, key)
     schedule, timezone = batch.get("schedule"), batch.get("timezone")
@@ -301,14 +305,14 @@ def _check_access_and_rules(check, spec, workload):
     elif spec.get("request_queue") and workload == "online":
         check.warn("request_queue_discouraged", "request_queue", "A request queue in front of the service is "
                    "probably not needed: Knative buffers requests and autoscaling adds replicas as load grows. "
-                   "Set `request_queue: false` and tune `scaling` instead.")
+                   "Answer no to `request_queue` and tune the scaling instead.")
     models = check.integer(spec, "models_per_gpu")
     if models and models > 1:
         check.error("bin_packing", "models_per_gpu", "Do not pack several models onto one GPU or swap them in "
                     "and out: pick the right GPU class for each model, give it its own deployment and let it "
-                    "autoscale (to zero when idle). Set `models_per_gpu: 1`.")
+                    "autoscale (to zero when idle). Set `models_per_gpu` to 1.")
     pref = check.choice(spec, "region_preference")
     if pref == "closest-to-users":
         check.warn("region_by_proximity", "region_preference", "Choosing the region closest to users rarely "
                    "pays off: generation time dwarfs network latency. Choose the region by GPU availability "
-                   "(`best-availability`).")
+                   "instead.")

@@ -32,14 +32,14 @@ def runtime_check(check, spec):
         _check_words(check, runtime, key)
     if runtime.get("command") and runtime["kind"] != "custom":
         check.error("invalid_value", "runtime.command", f"Gantry starts {runtime['kind']} the way that server "
-                    "expects; a command of your own needs `runtime.kind: custom` (or use `runtime.args` to add "
-                    "flags).")
+                    "expects; a command of your own needs `runtime.kind` set to `custom` (or use `runtime.args` to "
+                    "add flags).")
     runtime["port"] = check.integer(runtime, "port") or runtime.get("port", spec_field("runtime.port").default)
     runtime["protocol"] = check.choice(runtime, "protocol", default=spec_field("runtime.protocol").default)
     timeout = runtime.get("timeout_seconds")
     if isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > MAX_TIMEOUT_SECONDS:
         check.error("request_timeout_too_long", "runtime.timeout_seconds", f"Knative allows at most "
-                    f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer use `workload: batch`.")
+                    f"{MAX_TIMEOUT_SECONDS} s per request; for work that takes longer set `workload` to `batch`.")
     else:
         check.integer(runtime, "timeout_seconds")
     _check_env(check, runtime)
@@ -101,14 +101,14 @@ def runtime_fits_check(check, spec, workload):
         return
     if workload == "batch":
         check.error("invalid_value", "runtime.kind", "vLLM, TGI and Triton serve requests; a batch run runs "
-                    "your own image: use `runtime.kind: custom`.")
+                    "your own image: set `runtime.kind` to `custom`.")
         return
     uri = spec["model"].get("uri") or ""
     if spec.get("target") != "knative" or not uri.startswith("s3://"):
         return  # KServe downloads s3:// models first; pvc:// is mounted
     if kind == "tgi":
-        check.error("invalid_value", "runtime.kind", "TGI reads a local path, not s3://: use `target: kserve` "
-                    "(it downloads the model first) or a `pvc://` volume.")
+        check.error("invalid_value", "runtime.kind", "TGI reads a local path, not s3://: set `target` to "
+                    "`kserve` (it downloads the model first) or use a `pvc://` volume.")
     elif kind == "vllm" and spec["model"].get("format") != "tensorizer":
         check.error("invalid_value", "model.format", "vLLM streams s3:// weights only through Tensorizer: "
-                    "serialize the model with Tensorizer, or use `target: kserve` or a `pvc://` volume.")
+                    "serialize the model with Tensorizer, or set `target` to `kserve`, or use a `pvc://` volume.")

@@ -4,6 +4,7 @@ Platform staff (is_staff) count as owners of every team.
 """
 
 from .models import DEPLOY_ROLES, Membership, Role, Team
+from .slugs import is_team_slug
 
 
 def teams_for_user(user):
@@ -27,6 +28,36 @@ def team_slugs_for_user(user):
     """Slugs of the teams whose deployments the user may name in a spec (None, the system itself: every team)."""
     teams = Team.objects.all() if user is None or user.is_staff else teams_for_user(user)
     return frozenset(teams.values_list("slug", flat=True))
+
+
+def team_ids_visible(user):
+    """A subquery of the ids of the teams whose deployments the user sees; None: every team (staff).
+
+    A subquery rather than a join, so a list scoped with it needs no DISTINCT.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none().values("team_id")
+    if user.is_staff:
+        return None
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+def team_access(user, slug):
+    """(team, may deploy) for the team a spec names, read in one query when the user may deploy there.
+
+    (None, False): no such team, or not one of the user's (the spec names an unknown team); (team, False):
+    the user only views it. user=None is the system itself: every team, deploy allowed.
+    """
+    if not is_team_slug(slug) or (user is not None and not getattr(user, "is_authenticated", False)):
+        return None, False
+    if user is None or user.is_staff:
+        team = Team.objects.filter(slug=slug).first()
+        return team, team is not None
+    try:
+        return Team.objects.get(slug=slug, memberships__user=user, memberships__role__in=DEPLOY_ROLES), True
+    except Team.DoesNotExist:
+        # The refusal path only: a viewer is told they may not deploy, an outsider that the team is unknown.
+        return Team.objects.filter(slug=slug, memberships__user=user).first(), False
 
 
 def user_role(user, team):

@@ -5,7 +5,9 @@ from catalog.models import GpuClass, NvLink, Region, StorageTier
 
 class GpuRegionSerializer(serializers.Serializer):
     code = serializers.CharField(source="region.code")
-    available_gpus = serializers.IntegerField(help_text="GPUs of this class free in the region now")
+    available_gpus = serializers.IntegerField(
+        help_text="GPUs of this class free in the region now: what the region's cluster reports (allocatable minus "
+                  "requested), unless platform staff set a number")
 
 
 class GpuClassSerializer(serializers.ModelSerializer):

@@ -21,10 +21,12 @@ from spend.selectors import deployment_spend_summary
 from teams.slugs import TEAM_SLUG_HELP, is_team_slug
 
 from ..models import IdempotencyKey
-from ..selectors import deployment_get_for_user, deployments_for_user
+from ..selectors import deployment_get_for_user
 from ..selectors_detail import current_run, deployment_revisions
+from ..selectors_list import deployments_listed
 from ..services.lifecycle import deployment_create_once, deployment_rollback, deployment_teardown, deployment_update
 from ..services.manifests import revision_manifests
+from .listing import ListedRows, deployment_list_items
 from .renderers import YamlStreamRenderer
 from .serializers import (
     DeploymentDetailSerializer,
@@ -38,6 +40,23 @@ from .serializers import (
 ORDERINGS = ("name", "created_at", "updated_at", "status", "team")
 CONFLICT = OpenApiResponse(ErrorSerializer, description="The deployment changed meanwhile, or cannot change now")
 IDEMPOTENCY_KEY_MAX = IdempotencyKey._meta.get_field("key").max_length
+
+
+def _idempotency_key(request):
+    """The Idempotency-Key header, or None without one. A header sent empty (a script whose key came out
+    empty) is refused: the caller meant retries to be safe, and ignoring it would let one create a second
+    deployment."""
+    if "Idempotency-Key" not in request.headers:
+        return None
+    key = request.headers["Idempotency-Key"].strip()
+    if not key:
+        raise serializers.ValidationError(
+            {"Idempotency-Key": ["The Idempotency-Key header is empty: send a unique string, e.g. a UUID from "
+                                 "`python3 -c 'import uuid; print(uuid.uuid4())'`, or leave the header out."]},
+            code="blank")
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        raise serializers.ValidationError({"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX} characters."]})
+    return key
 
 
 class DeploymentPagination(PageNumberPagination):
@@ -62,7 +81,7 @@ class DeploymentScopeMixin:
     """The one place that decides which deployments a caller may see."""
 
     def get_queryset(self):
-        return deployments_for_user(self.request.user)
+        return deployments_listed(self.request.user)
 
     def get_object(self):
         return deployment_get_for_user(self.request.user, self.kwargs["pk"])
@@ -115,6 +134,11 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
             queryset = queryset.order_by("team__slug", "name", "pk")
         return queryset
 
+    def list(self, request):
+        # The response of DeploymentSerializer(many=True) (the schema's), built from plain rows: listing.py.
+        page = self.paginate_queryset(ListedRows(self.filter_queryset(self.get_queryset())))
+        return self.get_paginated_response(deployment_list_items(page))
+
     def retrieve(self, request, pk=None):
         return self._detail(self.get_object())
 
@@ -125,15 +149,14 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
         "first result (200); the same key with another body is a 422 `idempotency_key_reused`.",
         request=DeploymentSpecSerializer,
         parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                                     description="Any unique string (e.g. a UUID), at most 200 characters")],
+                                     description="Any unique string (e.g. a UUID), at most 200 characters; "
+                                                 "sent empty it is a 400")],
         responses={201: DeploymentDetailSerializer,
                    200: OpenApiResponse(DeploymentDetailSerializer, description="A retry with a known key"),
                    422: OpenApiResponse(ErrorSerializer, description="The key was used for another body")},
     )
     def create(self, request):
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key and len(key) > IDEMPOTENCY_KEY_MAX:
-            raise serializers.ValidationError({"Idempotency-Key": [f"Use at most {IDEMPOTENCY_KEY_MAX} characters."]})
+        key = _idempotency_key(request)
         deployment, created = deployment_create_once(user=request.user, spec=request.data, idempotency_key=key)
         if not created:
             return self._detail(deployment)

@@ -23,7 +23,6 @@ from notifications.services import notify
 from specs.checker import Issue
 from specs.preview import preview_document, spec_preview
 from specs.vocabulary import Status, Target, Workload
-from teams.models import Team
 from teams.selectors import user_can_deploy
 
 from ..dispatch import push_dispatch, sync_dispatch, teardown_dispatch
@@ -31,7 +30,7 @@ from ..errors import DeploymentConflict, IdempotencyKeyReused, SpecInvalid
 from ..models import Deployment, IdempotencyKey, Revision
 from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
-from .quota import quota_check, spec_gpus_max, team_lock
+from .quota import quota_check, spec_gpus_max
 from .runs import run_record
 
 log = logging.getLogger(__name__)
@@ -75,20 +74,22 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
 
 
 def _validated(*, user, spec, revision, team=None):
-    """(completed spec, team, manifests rendered once, cost) or SpecInvalid. Quota is decided under the lock."""
-    catalog, teams = spec_facts(user)
-    completed, errors, warnings, extras = spec_preview(spec, catalog=catalog, teams=teams, revision=revision)
+    """(completed spec, team, manifests rendered once, cost), SpecInvalid, or PermissionDenied for a role that
+    cannot deploy. `team`: a change of a deployment of that team, its permission already checked. Quota is
+    decided under the lock."""
+    facts = spec_facts(user, spec, team=team)
+    completed, errors, warnings, extras = spec_preview(spec, catalog=facts.catalog, teams=facts.teams,
+                                                       revision=revision)
     if errors:
         raise SpecInvalid(preview_document(completed, errors, warnings, extras)["errors"])
-    if team is None:
-        team = Team.objects.get(slug=completed["team"])
-    return completed, team, extras["manifests"], extras["cost"]
+    if not facts.may_deploy:
+        raise PermissionDenied("Your role in this team cannot deploy (ask an owner for the deployer role).")
+    return completed, facts.team, extras["manifests"], extras["cost"]
 
 
 def _over_quota_reason(*, team, spec, cost, exclude_deployment=None):
     """Decided with the team's row locked, inside the transaction that writes what it decides."""
-    team_lock(team)
-    over = quota_check(team=team, spec=spec, cost=cost, exclude_deployment=exclude_deployment)
+    over = quota_check(team=team, spec=spec, cost=cost, exclude_deployment=exclude_deployment, lock=True)
     return over.message if over else ""
 
 
@@ -148,7 +149,6 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
     if idempotency_key and (known := _idempotent_known(user, idempotency_key, body_hash)):
         return known, False
     completed, team, manifests, cost = _validated(user=user, spec=spec, revision=1)
-    _permission_check(user, team, "Your role in this team cannot deploy (ask an owner for the deployer role).")
     try:
         with transaction.atomic():
             over_quota_reason = _over_quota_reason(team=team, spec=completed, cost=cost)

@@ -23,7 +23,25 @@ def revision_manifests(deployment, revision, *, run=None):
     rollout = revision_rollout(deployment, revision)
     if rollout is not None:
         manifests = [rollout_apply(o, rollout, revision=revision.number) for o in manifests]
-    return _with_namespace(manifests, deployment.namespace)
+    return [object_ordered(o) for o in _with_namespace(manifests, deployment.namespace)]
+
+
+# How kubectl and the Kubernetes docs write an object; PostgreSQL's jsonb keeps keys in its own order
+# (shorter keys first), so a stored object is put back in this order before anyone reads it.
+TOP_KEYS = ("apiVersion", "kind", "metadata", "spec", "status")
+METADATA_KEYS = ("name", "generateName", "namespace", "labels", "annotations")
+
+
+def object_ordered(obj, keys=TOP_KEYS):
+    """A copy of a Kubernetes object with its keys in reading order: `keys` first (`name` in a nested object:
+    a container, a volume, an env entry), then the rest alphabetically, like `kubectl get -o yaml`."""
+    if isinstance(obj, list):
+        return [object_ordered(item, ()) for item in obj]
+    if not isinstance(obj, dict):
+        return obj
+    first = [k for k in (keys or ("name",)) if k in obj]
+    rest = sorted(k for k in obj if k not in first)
+    return {k: object_ordered(obj[k], METADATA_KEYS if k == "metadata" else ()) for k in first + rest}
 
 
 def revision_rollout(deployment, revision):

@@ -7,7 +7,7 @@ backoff; a permanent one ends in `deployment_push_failed`.
 import logging
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 import clusters
@@ -19,6 +19,7 @@ from clusters.selectors import cluster_for_region, cluster_named, cluster_name
 from specs.vocabulary import Status, Target
 
 from ..models import Deployment, Revision
+from ..state import LIVE_STATUSES
 from .lifecycle import deployment_transition
 from .manifests import deployment_objects, revision_manifests
 
@@ -67,35 +68,65 @@ def _push(deployment_id, revision):
         log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
         return False
     rev = current if current.number == revision else deployment.revisions.get(number=revision)
-    if deployment.status == Status.QUEUED and not deployment_transition(
-            deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING, message=f"Applying revision {revision}"):
-        log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
-        return False
+    with transaction.atomic():  # applying and the attempt: one commit
+        if deployment.status == Status.QUEUED and not deployment_transition(
+                deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
+                message=f"Applying revision {revision}"):
+            log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
+            return False
+        _attempt_record(deployment, rev)
+    run = deployment.current_run if deployment.target == Target.ARGO else None
+    _apply(deployment, rev, revision_manifests(deployment, rev, run=run), cluster_for_region(deployment.region))
+    return True
+
+
+def deployment_move(*, deployment_id):
+    """Apply the applied revision on the cluster that serves the deployment's region now, when staff gave the region
+    to another cluster than the one it was applied to; recorded as a push, the old cluster's objects kept until the new
+    ones are ready (reconcile's superseded_remove). False when there was nothing to move. ClusterError propagates."""
+    with deployment_lock(deployment_id):
+        deployment = (Deployment.objects.select_related("team", "current_revision")
+                      .filter(pk=deployment_id, status__in=LIVE_STATUSES).first())
+        if deployment is None or deployment.current_revision is None:
+            return False
+        rev, cluster = deployment.current_revision, cluster_for_region(deployment.region)
+        if rev.number != deployment.applied_revision or cluster_key(cluster) == applied_cluster_key(deployment):
+            return False  # a push of a newer revision is on its way (it moves it), or it is where it should be
+        _attempt_record(deployment, rev)
+        _apply(deployment, rev, revision_manifests(deployment, rev), cluster,
+               why=f"Region {deployment.region} is served by cluster {cluster_name(cluster)} now: ")
+        return True
+
+
+def _attempt_record(deployment, rev):
+    """Count a push attempt, before the cluster is called (a failed attempt counts too)."""
     started = timezone.now()
     Deployment.objects.filter(pk=deployment.pk).update(
         push_attempts=deployment.push_attempts + 1, last_pushed_at=started
     )
     # Time to ready counts from the first attempt: retries are part of what the user waited for.
     Revision.objects.filter(pk=rev.pk, pushed_at__isnull=True).update(pushed_at=started)
-    run = deployment.current_run if deployment.target == Target.ARGO else None
-    objects = revision_manifests(deployment, rev, run=run)
-    cluster = cluster_for_region(deployment.region)
+
+
+def _apply(deployment, rev, objects, cluster, *, why=""):
+    """Apply a revision's objects on `cluster` (its attempt recorded) and record it in one commit: the revision
+    applied and where, what it supersedes, and a push event (saying where from, when it moved to another cluster)."""
     before = applied_cluster_key(deployment)
     superseded = _superseded(deployment, objects, cluster)
     clusters.namespace_ensure(deployment.namespace, {clusters.TEAM_LABEL: deployment.team.slug}, cluster=cluster)
     objects = objects_to_apply(objects, deployment, cluster=cluster)
     clusters.objects_apply(objects, cluster=cluster)
-    Deployment.objects.filter(pk=deployment.pk).update(applied_revision=revision, status_message="",
-                                                       superseded=superseded, updated_at=timezone.now(),
-                                                       applied_cluster=cluster_key(cluster) or "")
-    message = f"Applied revision {revision} ({len(objects)} objects)"
-    data = {"revision": revision, "objects": [clusters.object_describe(o) for o in objects]}
+    message = f"Applied revision {rev.number} ({len(objects)} objects)"
+    data = {"revision": rev.number, "objects": [clusters.object_describe(o) for o in objects]}
     if deployment.applied_revision is not None and before != cluster_key(cluster):
         message += (f" on cluster {cluster_name(cluster)}, moved from cluster {cluster_name_of(before)}: "
                     f"its objects there keep serving until this one is ready, then reconcile removes them")
         data.update(cluster=cluster_key(cluster), moved_from=before)
-    event_record(deployment=deployment, kind=Event.Kind.PUSH, message=message, data=data)
-    return True
+    with transaction.atomic():
+        Deployment.objects.filter(pk=deployment.pk).update(applied_revision=rev.number, status_message="",
+                                                           superseded=superseded, updated_at=timezone.now(),
+                                                           applied_cluster=cluster_key(cluster) or "")
+        event_record(deployment=deployment, kind=Event.Kind.PUSH, message=why + message, data=data)
 
 
 def cluster_key(cluster):

@@ -2,9 +2,6 @@
 
 from decimal import Decimal
 
-from django.db.models import Sum
-from django.db.models.functions import Coalesce
-
 from specs.checker import Issue
 from specs.cpu import on_cpu
 from spend.budgets import team_month_to_date
@@ -23,19 +20,16 @@ def spec_gpus_max(spec):
     return gpus * ((spec.get("scaling") or {}).get("max_replicas") or 1)
 
 
-def quota_check(*, team, spec, cost, exclude_deployment=None):
+def quota_check(*, team, spec, cost, exclude_deployment=None, lock=False):
     """The `over_quota` issue when the spec would exceed the team's GPU quota or monthly budget, else None.
 
     Counts what the team's other live and queued deployments may hold at most (GPUs and the worst-case
-    monthly cost of their current revisions, in one aggregate) plus what was spent this month. Hold the
-    team's row lock (`team_lock`) around this check and the write it decides, so parallel requests
-    cannot all squeeze into the same room.
+    monthly cost of their current revisions) plus what was spent this month. lock=True: inside the
+    transaction that writes what it decides, the team's row is locked before anything is summed
+    (`team_usage`), so parallel requests cannot all squeeze into the same room.
     """
-    others = Deployment.objects.filter(team=team, status__in=COUNTED_STATUSES)
-    if exclude_deployment is not None:
-        others = others.exclude(pk=exclude_deployment.pk)
-    held = others.aggregate(gpus=Coalesce(Sum("gpus_max"), 0), usd=Coalesce(Sum("monthly_max_usd"), Decimal(0)))
-    in_use, committed = held["gpus"], held["usd"]
+    team = team_usage(team, exclude_deployment=exclude_deployment, lock=lock)
+    in_use, committed = team.held_gpus, team.held_usd
     wanted = spec_gpus_max(spec)
     if in_use + wanted > team.gpu_quota:
         return Issue("over_quota", "scaling.max_replicas" if spec.get("workload") == "online" else "batch.parallelism",
@@ -53,11 +47,25 @@ def quota_check(*, team, spec, cost, exclude_deployment=None):
     return None
 
 
-def team_lock(team):
-    """Lock the team's row until the transaction ends: quota decisions for one team happen one at a time.
+def team_usage(team, *, exclude_deployment=None, lock=False):
+    """The team's row as it is now, with `held_gpus` and `held_usd`: the sums of gpus_max and monthly_max_usd
+    over its other counted deployments, read in one pass of the (team, status) index.
 
+    lock=True first takes the row lock until the transaction ends, so quota decisions for one team happen one
+    at a time. In a statement of its own: in Read Committed each statement reads a snapshot taken when it
+    starts, and a SELECT FOR UPDATE that waited re-reads only the locked row (PostgreSQL 15 docs, "Transaction
+    Isolation"), so sums read by the locking statement would miss what the previous holder just committed.
     FOR NO KEY UPDATE: it still serializes the quota decisions, but lets other transactions insert rows that
-    reference the team (events, deliveries), whose foreign key checks take FOR KEY SHARE. With FOR UPDATE,
-    an approval racing a change deadlocked on the team row (tests/system/concurrency/test_races.py).
+    reference the team (events, deliveries), whose foreign key checks take FOR KEY SHARE. With FOR UPDATE, an
+    approval racing a change deadlocked on the team row (tests/system/concurrency/test_races.py).
     """
-    return type(team).objects.select_for_update(no_key=True).get(pk=team.pk)
+    if lock:
+        type(team).objects.select_for_update(no_key=True).filter(pk=team.pk).values_list("pk").get()
+    # SQL: one LATERAL pass for both sums; the ORM's two subqueries cost more to build than to run, every create.
+    teams, deployments = type(team)._meta.db_table, Deployment._meta.db_table
+    other = "AND d.id <> %s" if exclude_deployment is not None else ""
+    sql = (f'SELECT t.*, h.held_gpus, h.held_usd FROM "{teams}" t CROSS JOIN LATERAL ('
+           f'SELECT COALESCE(SUM(d.gpus_max), 0) AS held_gpus, COALESCE(SUM(d.monthly_max_usd), 0) AS held_usd '
+           f'FROM "{deployments}" d WHERE d.team_id = t.id AND d.status = ANY(%s) {other}) h WHERE t.id = %s')
+    params = [list(COUNTED_STATUSES), *([exclude_deployment.pk] if exclude_deployment is not None else []), team.pk]
+    return type(team).objects.raw(sql, params)[0]

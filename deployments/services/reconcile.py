@@ -12,14 +12,16 @@ import clusters
 from audit.models import Event
 from audit.services import event_record
 from notifications.models import EventKind
-from clusters.selectors import cluster_named, clusters_by_region
+from clusters.selectors import cluster_name, cluster_named, clusters_by_region
 from notifications.services import notify
 from specs.vocabulary import Status, Target
 
 from ..dispatch import push_dispatch, teardown_dispatch
 from ..models import Deployment
+from ..state import LIVE_STATUSES
 from .manifests import revision_manifests
-from .push import applied_cluster_key, cluster_name_of, object_deletable, objects_to_apply, superseded_refs
+from .push import (applied_cluster_key, cluster_key, cluster_name_of, deployment_move, object_deletable,
+                   objects_to_apply, superseded_refs)
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +48,27 @@ def _drift_reason(d, obj, desired):
 
 
 def drift_detect():
-    """Re-apply deployments whose main object is missing or changed in the cluster; returns how many drifted."""
+    """Re-apply deployments whose main object is missing or changed in the cluster, or whose region another cluster
+    serves now; returns how many were re-applied."""
     deployments = list(
-        Deployment.objects.filter(status__in=(Status.RUNNING, Status.SCALED_TO_ZERO), applied_revision__isnull=False)
+        Deployment.objects.filter(status__in=LIVE_STATUSES, applied_revision__isnull=False)
         .exclude(target=Target.ARGO)  # a finished workflow run is not re-run behind the user's back
         .select_related("team", "current_revision")
     )
     routes = clusters_by_region()
     by_namespace = defaultdict(list)
+    moved = []
     for d in deployments:
-        if d.current_revision and d.current_revision.number == d.applied_revision:
-            by_namespace[(routes.get(d.region), d.namespace)].append(d)
-    drifted = 0
+        if not (d.current_revision and d.current_revision.number == d.applied_revision):
+            continue
+        cluster = routes.get(d.region)
+        if d.applied_cluster is not None and (d.applied_cluster or None) != cluster_key(cluster):
+            # Staff gave its region to another cluster; one still applying would wait there forever (the sync
+            # reads the region's cluster).
+            moved.append((d, cluster))
+        elif d.status != Status.APPLYING:
+            by_namespace[(cluster, d.namespace)].append(d)
+    drifted = sum(_moved(d, cluster) for d, cluster in moved)
     for (cluster, namespace), group in by_namespace.items():
         try:
             live = clusters.live_objects(namespace, {d.target for d in group}, cluster=cluster)
@@ -88,6 +99,17 @@ def drift_detect():
             notify(kind=EventKind.DRIFT, team=d.team, deployment=d, message=f"{reason}; {outcome}",
                    data={"revision": d.applied_revision})
     return drifted
+
+
+def _moved(d, cluster):
+    """Move a deployment to its region's new cluster the way a push moves it (push.deployment_move)."""
+    try:
+        return deployment_move(deployment_id=d.pk)
+    except clusters.ClusterError as exc:
+        message = (f"Region {d.region} is served by cluster {cluster_name(cluster)} now: applying revision "
+                   f"{d.applied_revision} there failed ({exc.message}); will retry")
+        event_record(deployment=d, kind=Event.Kind.PUSH, message=message, data={"revision": d.applied_revision})
+        return False
 
 
 def stuck_requeue():
@@ -123,6 +145,18 @@ def stuck_requeue():
 SUPERSEDED_DONE = (Status.RUNNING, Status.SCALED_TO_ZERO, Status.SUCCEEDED)
 
 
+def _ready_on(d, key):
+    """Is the applied revision's main object ready on cluster `key`? A move by drift_detect keeps the status running
+    (the old cluster serves meanwhile), so the status alone cannot say the new cluster is ready."""
+    main = revision_manifests(d, d.current_revision)[-1]  # the Service or InferenceService comes last
+    try:
+        status = clusters.object_status(main, cluster=cluster_named(key))
+    except clusters.ClusterError as exc:
+        log.warning("reading %s on cluster %s failed: %s", d, cluster_name_of(key), exc.message)
+        return False
+    return status is not None and status["ready"] is True and status["revision"] in (None, str(d.applied_revision))
+
+
 def superseded_remove():
     """Delete the objects of an earlier target, or left on the cluster a deployment moved away from, once the new
     ones are ready; returns how many went. A cluster that cannot be reached keeps its refs for the next round."""
@@ -134,6 +168,8 @@ def superseded_remove():
             continue  # a newer revision is on its way: wait for it
         refs = superseded_refs(d)
         here = applied_cluster_key(d)
+        if d.target != Target.ARGO and any(ref["cluster"] != here for ref in refs) and not _ready_on(d, here):
+            continue
         by_cluster = defaultdict(list)
         for ref in refs:
             by_cluster[ref["cluster"]].append(ref)

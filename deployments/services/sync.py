@@ -196,55 +196,98 @@ def _status_sync(deployment_ids):
     _unreachable_mark(by_namespace, down)
     if not observations:
         return {"namespaces": len(by_namespace), "deployments": 0, "changed": 0}
+    written, changed = observations_apply(observations, children, now)
+    return {"namespaces": len(by_namespace), "deployments": written, "changed": changed}
 
-    samples, events, locked, ready = [], [], [], []
-    finished = []  # batch runs that ended this cycle: the team hears of them
+
+# What a sync writes that says something changed; the time of the sync itself does not.
+_CHANGE_FIELDS = [f for f in SYNC_FIELDS if f not in ("updated_at", "last_synced_at", "sampled_at")] + ["status_message"]
+
+
+class _Outcome:
+    """What deciding a batch of deployments produced, written together."""
+
+    def __init__(self):
+        self.samples, self.events, self.ready, self.finished = [], [], [], []
+
+    def __bool__(self):
+        return bool(self.samples or self.events or self.ready or self.finished)
+
+
+def _decide(d, obs, now, out):
+    """Decide one deployment from what the cluster reports: d's fields change in memory; events,
+    samples, revisions that became ready and finished runs go to `out`."""
+    before = d.status
+    seen_before = (d.ready_pods, d.total_pods, d.gpus_in_use)
+    current = d.current_revision.number if d.current_revision else None
+    try:
+        new, message = status_from_observation(d, obs, now, current_revision=current)
+    except Exception as exc:  # a status Gantry cannot read is this deployment's trouble alone
+        log.exception("status sync of %s: cannot read what the cluster reports", d)
+        new, message = before, f"The cluster reports a status Gantry cannot read ({type(exc).__name__})."
+    if new != before and not transition_allowed(before, new, by=SYSTEM):
+        log.error("sync: %s cannot go from %s to %s; left as it is", d, before, new)
+        new, message = before, d.status_message
+    d.status_message = message or ""
+    if new != before:
+        d.status, d.updated_at = new, now
+        if new == Status.SCALED_TO_ZERO:
+            d.scaled_to_zero_at = now
+        if d.target == Target.ARGO and new in (Status.SUCCEEDED, Status.FAILED):
+            out.finished.append((d, message))
+        out.events.append(event_build(deployment=d, kind=Event.Kind.STATUS, from_status=before, to_status=new,
+                                      message=message or f"Now {d.get_status_display().lower()}"))
+    if _sample_due(d, now, changed=new != before or seen_before != (d.ready_pods, d.total_pods, d.gpus_in_use)):
+        d.sampled_at = now
+        vcpus, memory = cpu_held(d.current_revision.spec if d.current_revision else None, obs.running_pods)
+        out.samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
+                                        total_pods=d.total_pods, gpus_in_use=d.gpus_in_use, gpu_class=d.gpu_class,
+                                        vcpus_in_use=vcpus, memory_gi_in_use=memory))
+    if (ready_at := _ready_at(d, obs, now)) is not None:
+        d.current_revision.ready_at = ready_at
+        out.ready.append(d.current_revision)
+
+
+def _changed_ids(observations, now):
+    """The deployments whose decision would write something (a field, an event, a sample), read without
+    locks: a resync of thousands of unchanged deployments writes nothing."""
+    changed = set()
+    for d in (Deployment.objects.select_related("current_revision")
+              .filter(pk__in=observations, status__in=SYNCED_STATUSES)):
+        before = [getattr(d, f) for f in _CHANGE_FIELDS]
+        out = _Outcome()
+        _decide(d, observations[d.pk], now, out)
+        if out or before != [getattr(d, f) for f in _CHANGE_FIELDS]:
+            changed.add(d.pk)
+    return changed
+
+
+def observations_apply(observations, children, now, *, changed_only=False):
+    """Decide and write the deployments in `observations` ({id: Observation}); `children`: {id: [(name,
+    status)]} of the scheduled ones. Returns (rows written, status changes). `changed_only`: first decide
+    without locks and write only the deployments where something changed (the watcher)."""
+    if changed_only:
+        keep = _changed_ids(observations, now)
+        observations = {pk: obs for pk, obs in observations.items() if pk in keep}
+        if not observations:
+            return 0, 0
+    out, locked = _Outcome(), []
     with transaction.atomic():
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
         rows = (Deployment.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision")
                 .filter(pk__in=observations, status__in=SYNCED_STATUSES).order_by("pk"))
         for d in rows:
-            before = d.status
-            seen_before = (d.ready_pods, d.total_pods, d.gpus_in_use)
-            current = d.current_revision.number if d.current_revision else None
-            try:
-                new, message = status_from_observation(d, observations[d.pk], now, current_revision=current)
-            except Exception as exc:  # a status Gantry cannot read is this deployment's trouble alone
-                log.exception("status sync of %s: cannot read what the cluster reports", d)
-                new, message = before, f"The cluster reports a status Gantry cannot read ({type(exc).__name__})."
-            if new != before and not transition_allowed(before, new, by=SYSTEM):
-                log.error("sync: %s cannot go from %s to %s; left as it is", d, before, new)
-                new, message = before, d.status_message
-            d.status_message = message or ""
-            if new != before:
-                d.status, d.updated_at = new, now
-                if new == Status.SCALED_TO_ZERO:
-                    d.scaled_to_zero_at = now
-                if d.target == Target.ARGO and new in (Status.SUCCEEDED, Status.FAILED):
-                    finished.append((d, message))
-                events.append(event_build(deployment=d, kind=Event.Kind.STATUS, from_status=before, to_status=new,
-                                          message=message or f"Now {d.get_status_display().lower()}"))
-            if _sample_due(d, now, changed=new != before or seen_before != (d.ready_pods, d.total_pods,
-                                                                              d.gpus_in_use)):
-                d.sampled_at = now
-                vcpus, memory = cpu_held(d.current_revision.spec if d.current_revision else None,
-                                         observations[d.pk].running_pods)
-                samples.append(StatusSample(deployment=d, at=now, status=d.status, ready_pods=d.ready_pods,
-                                            total_pods=d.total_pods, gpus_in_use=d.gpus_in_use,
-                                            gpu_class=d.gpu_class, vcpus_in_use=vcpus, memory_gi_in_use=memory))
-            if (ready_at := _ready_at(d, observations[d.pk], now)) is not None:
-                d.current_revision.ready_at = ready_at
-                ready.append(d.current_revision)
+            _decide(d, observations[d.pk], now, out)
             locked.append(d)
         _rows_update(locked, SYNC_FIELDS)
-        if ready:
-            Revision.objects.bulk_update(ready, ["ready_at"])
+        if out.ready:
+            Revision.objects.bulk_update(out.ready, ["ready_at"])
         runs_mirror([d for d in locked if d.target == Target.ARGO and not d.scheduled])
         scheduled_runs_record({d: children[d.pk] for d in locked if d.pk in children})
-        StatusSample.objects.bulk_create(samples)
-        events_record(events)
-        for d, message in finished:
+        StatusSample.objects.bulk_create(out.samples)
+        events_record(out.events)
+        for d, message in out.finished:
             notify(kind=EventKind.RUN_FINISHED, team=d.team, deployment=d, data={"run": d.current_run},
                    message=message or f"Run {d.current_run} {d.get_status_display().lower()}")
-    return {"namespaces": len(by_namespace), "deployments": len(locked), "changed": len(events)}
+    return len(locked), len(out.events)

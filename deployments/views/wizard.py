@@ -38,6 +38,8 @@ from ..services.lifecycle import DeploymentConflict, SpecInvalid
 
 # Over quota does not block: the deployment waits for platform staff approval instead.
 NON_BLOCKING = {"over_quota"}
+# Warnings that are advice (SPEC.md's checklist: "advice"), shown as such rather than as a problem.
+ADVICE = {"use_tensorizer", "region_by_proximity", "cpu_nodes_suffice"}
 # Paths each step leaves to the recommender when showing "what we recommend and why".
 RECOMMENDABLE = {
     2: ("storage.tier", "storage.pvc_size_gi"),
@@ -82,17 +84,25 @@ def _issues_for(form, issues):
 
 
 def _steps_nav(draft):
-    batch = draft.data.get("workload") == "batch"
+    workload = draft.data.get("workload")
     return [
-        {"number": n, "title": "Batch run" if (n == 4 and batch) else STEP_TITLES[n],
+        {"number": n, "title": form_class_for(n, workload).title if n < REVIEW_STEP else STEP_TITLES[n],
          "url": _step_url(draft, n), "reachable": n <= draft.step}
         for n in range(1, STEPS + 1)
     ]
 
 
-def _advice(draft, step, user, preview):
-    """What the side panel shows: recommendations (with the user's own choices left out) and warnings."""
-    context = {"preview": preview}
+def _toned(issues):
+    """Each warning with its `tone`: "advice" or "warning" (the class the page gives it)."""
+    return [{**w, "tone": "advice" if w.get("code") in ADVICE else "warning"} for w in issues]
+
+
+def _advice(draft, step, user, preview, *, highlighted=False):
+    """What the side panel shows: recommendations (with the user's own choices left out) and warnings.
+
+    `highlighted`: an answer on the page is marked wrong, so "fix the highlighted answers" makes sense.
+    """
+    context = {"preview": preview, "highlighted": highlighted}
     if step in RECOMMENDABLE:
         rec = draft_preview(draft=draft, user=user, step=step, without=RECOMMENDABLE[step])
         context["recommended"] = rec
@@ -103,22 +113,24 @@ def _advice(draft, step, user, preview):
         best = (context["recommended"]["spec"].get("compute") or {}).get("gpu_class")
         context.update(need_gb=need, fits=fits, best=next((f for f in fits if f["name"] == best), None))
     form_paths = form_class_for(step, draft.data.get("workload")).spec_paths()
-    context["step_warnings"] = [
+    context["step_warnings"] = _toned(
         w for w in preview["warnings"]
         if any((w.get("field") or "") == p or (w.get("field") or "").startswith(p + ".") for p in form_paths)
-    ]
+    )
+    context["tensorizer_advised"] = any(w["code"] == "use_tensorizer" for w in context["step_warnings"])
     context["utilization"] = TARGET_UTILIZATION
     return context
 
 
 def _render_step(request, draft, step, form, preview=None):
     preview = preview or draft_preview(draft=draft, user=request.user, step=step)
+    form.initial_recommended(preview["spec"])
     context = {
         "nav": "wizard", "draft": draft, "step": step, "form": form, "steps": _steps_nav(draft),
         "step_title": _steps_nav(draft)[step - 1]["title"], "workload": draft.data.get("workload"),
         "back_url": _step_url(draft, step - 1) if step > 1 else None,
         "next_title": _steps_nav(draft)[step]["title"],
-        **_advice(draft, step, request.user, preview),
+        **_advice(draft, step, request.user, preview, highlighted=bool(form.errors)),
     }
     return render(request, "deployments/wizard.html", context)
 
@@ -154,7 +166,7 @@ def wizard_step(request, pk, step):
     if request.htmx and field in form.fields:
         # The field's message, and the advice panel refreshed out of band for the new answer.
         context = {"field": form[field], "step": step, "workload": draft.data.get("workload"),
-                   **_advice(draft, step, request.user, preview)}
+                   **_advice(draft, step, request.user, preview, highlighted=bool(form.errors.get(field)))}
         return render(request, "deployments/wizard.html#field-response", context)
     if form.errors:
         return _render_step(request, draft, step, form, preview)
@@ -203,7 +215,7 @@ def _review(request, draft):
         issue["step_url"] = _step_url(draft, step) if step else None
     context = {
         "nav": "wizard", "draft": draft, "step": REVIEW_STEP, "steps": _steps_nav(draft),
-        "preview": preview, "spec": preview["spec"], "errors": errors,
+        "preview": preview, "spec": preview["spec"], "errors": errors, "warnings": _toned(preview["warnings"]),
         # A refused canary is about the way out, not the spec: "to all traffic" still works.
         "blocking": [e for e in errors if e["code"] not in NON_BLOCKING and e["code"] != "rollout_refused"],
         "yaml": manifests_yaml(preview["manifests"]) if preview["manifests"] else "",

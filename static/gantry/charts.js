@@ -31,6 +31,13 @@
     };
   }
 
+  // Whole pods; money as dollars with the cents that matter (the pages' format: $1.25, $0.0125).
+  function yTicks(kind) {
+    if (kind === "pods") return { precision: 0 };
+    if (kind !== "cost") return {};
+    return { callback: (value) => "$" + Number(value).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 4 }) };
+  }
+
   function draw(canvas) {
     if (typeof Chart === "undefined") return;
     const source = document.getElementById(canvas.dataset.chart);
@@ -48,7 +55,7 @@
         plugins: { legend: { display: spec.sets.length > 1, position: "bottom" } },
         scales: {
           x: { ticks: { maxTicksLimit: 8, autoSkip: true }, grid: { display: false } },
-          y: { beginAtZero: true, ticks: { precision: canvas.dataset.kind === "pods" ? 0 : undefined } },
+          y: { beginAtZero: true, ticks: yTicks(canvas.dataset.kind) },
         },
       },
     });

@@ -85,6 +85,7 @@ def test_chart_data_has_pods_and_spend_for_each_range(dep, owner, login):
     )
     DailySpend.objects.create(deployment=dep, team=dep.team, day=now.date() - timedelta(days=3),
                               gpu_hours=Decimal(24), cost_usd=Decimal("64.80"))
+    type(dep).objects.filter(pk=dep.pk).update(created_at=now - timedelta(days=40))  # the ranges are full
     client = login(owner)
 
     def chart(range_key):
@@ -214,3 +215,91 @@ def test_a_batch_deployments_runs_refresh_while_it_runs(team, owner, login):
     d.runs.filter(number=1).update(shards_done=3)
     fragment = htmx(client, f"/deployments/{d.pk}/?part=runs").content.decode()
     assert 'id="runs"' in fragment and "3/4" in fragment and "<html" not in fragment
+
+
+# --- Issue 20: the page reads right for a newcomer ------------------------------------------------------------------
+
+
+def _docs_keys(yaml_text):
+    """The top-level keys of each YAML document, in the order written."""
+    import yaml
+
+    return [list(doc) for doc in yaml.safe_load_all(yaml_text) if doc]
+
+
+def test_manifests_read_in_kubernetes_key_order_on_the_page_and_in_the_api(dep, owner, login, api):
+    import html
+
+    from specs.render import manifests_render
+
+    # Stored the way the lifecycle stores them: PostgreSQL's jsonb gives them back shorter keys first.
+    Revision.objects.filter(pk=dep.current_revision_id).update(
+        manifests=manifests_render(dep.current_revision.spec, revision=1))
+    assert list(Revision.objects.get(pk=dep.current_revision_id).manifests[0])[0] == "kind"  # scrambled
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    shown = html.unescape(page.split('<pre id="manifests-yaml">')[1].split("</pre>")[0])
+    download = login(owner).get(f"/deployments/{dep.pk}/manifests.yaml").content.decode()
+    from_api = api(owner).get(f"/api/v1/deployments/{dep.pk}/manifests/?format=yaml").content.decode()
+    for text in (shown, download, from_api):
+        for keys in _docs_keys(text):
+            assert keys[:3] == ["apiVersion", "kind", "metadata"] and keys.index("spec") == 3, keys
+    assert "  name: llama-chat\n  namespace: tenant-nlp\n" in shown  # metadata: name first, then namespace
+
+
+def test_access_shows_the_url_the_cluster_gave_and_sync_reads_just_now(dep, owner, login):
+    dep.last_synced_at = timezone.now() - timedelta(seconds=5)
+    dep.save()
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    access = page.split('id="access">')[1].split("</dd>")[0]
+    assert access.startswith("Public: ") and ">https://llama-chat.nlp.example</a>" in access
+    assert "Synced just now" in page and "0 minutes" not in page
+    dep.url, dep.status = "", Status.APPLYING
+    dep.save()
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    assert "the cluster gives the URL once the service is ready" in page and "none yet" not in page
+
+
+def test_a_rejected_request_shows_no_sync_ledger_teardown_or_url(dep, owner, login):
+    dep.status, dep.decision_reason, dep.url = Status.REJECTED, "Use an A40 instead", ""
+    dep.save()
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    for absent in ('id="synced"', "Not synced yet", 'id="ledger"', 'id="teardown"', 'id="access"', "none yet",
+                   'id="logs"', 'id="k8s-events"', 'id="charts"'):
+        assert absent not in page, absent
+    assert "Use an A40 instead" in page and "Nothing of this request reached the cluster" in page
+    # Discarding it needs no typed name: nothing runs.
+    response = login(owner).post(f"/deployments/{dep.pk}/teardown/", {"confirm": "llama-chat"})
+    dep.refresh_from_db()
+    assert response.status_code == 302 and dep.status == Status.DELETING
+
+
+def test_a_batch_run_shows_no_url_and_its_money_says_what_each_figure_counts(team, owner, login):
+    now = timezone.now()
+    d = DeploymentFactory(team=team, name="nightly", workload=Workload.BATCH, target=Target.ARGO,
+                          revision=batch_spec(name="nightly"), run_started_at=now - timedelta(minutes=30))
+    DailySpend.objects.create(deployment=d, team=team, day=now.date(), cost_usd=Decimal("1234.5"), gpu_hours=1)
+    page = login(owner).get(f"/deployments/{d.pk}/").content.decode()
+    assert 'id="access"' not in page and "none yet" not in page and ">URL<" not in page
+    assert 'id="month">$1,234.50<' in page
+    note = page.split('id="money-note">')[1].split("</p>")[0]
+    assert "every run this calendar month" in note and "the cost of the run counts this run alone" in note
+
+
+def test_the_last_hour_starts_when_the_deployment_was_created_and_an_empty_spend_chart_says_so(dep, owner, login):
+    type(dep).objects.filter(pk=dep.pk).update(created_at=timezone.now() - timedelta(minutes=9, seconds=30))
+    body = htmx(login(owner), f"/deployments/{dep.pk}/?part=chart&range=1h").content.decode()
+    raw = body[body.index('<script id="chart-data" type="application/json">') + 48:]
+    chart = json.loads(raw[: raw.index("</script>")])
+    assert len(chart["labels"]) == 10 and chart["has_cost"] is False  # minutes since creation, not 60
+    assert 'id="no-spend"' in body and 'data-kind="cost"' not in body
+
+
+def test_dates_name_their_time_zone_and_empty_event_lists_span_the_panel(dep, owner, login):
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    created = page.split("<dt>Created</dt><dd>")[1].split("</dd>")[0]
+    assert " UTC" in created
+    timeline = page.split('id="timeline"')[1].split("</ul>")[0]
+    assert " UTC</time>" in timeline
+    Event.objects.filter(deployment=dep).delete()
+    page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
+    assert '<li class="muted empty">No events yet.</li>' in page

@@ -1,6 +1,8 @@
 """The wizard, step by step, through the Django test client (no JavaScript)."""
 
 
+import re
+
 import pytest
 
 from deployments.models import Deployment, Draft
@@ -278,7 +280,8 @@ def test_a_command_for_a_serving_runtime_is_refused_next_to_the_field(client_and
     walk(client, draft, STEP1, {**STEP2, "runtime__kind": "vllm"}, STEP3, STEP4)
     response = client.post(step_url(draft, 5), {**STEP5, "runtime__command": "bash"})
     error = response.content.decode().split('id="err-runtime__command"')[1].split("</div>")[0]
-    assert "runtime.kind: custom" in error
+    # The API's `runtime.kind` is the wizard's “Serving runtime” here: no spec path on the page.
+    assert "“Serving runtime” set to <code>custom</code>" in error and "runtime.kind" not in error
 
 
 def test_the_scaling_step_explains_the_target_concurrency_for_the_runtime(client_and_draft):
@@ -286,7 +289,7 @@ def test_the_scaling_step_explains_the_target_concurrency_for_the_runtime(client
     walk(client, draft, STEP1, {**STEP2, "runtime__kind": "vllm"}, STEP3)
     advice = client.get(step_url(draft, 4)).content.decode().split('id="advice"')[1]
     item = advice.split('data-field="scaling.target_concurrency"')[1].split("</li>")[0]
-    assert "<code>32</code>" in item and "continuously" in item
+    assert "Target concurrency (requests per replica): 32</strong>" in item and "Continuous batching" in item
 
 
 def test_the_classes_that_fit_count_the_kv_cache_of_the_stated_context(client_and_draft):
@@ -340,6 +343,72 @@ def test_cpu_nodes_with_a_gpu_class_show_accelerator_mismatch_next_to_the_field(
                                                 "compute__gpu_class": "A40"})
     assert response.status_code == 200
     error = response.content.decode().split('id="err-compute__gpu_class"')[1].split("</div>")[0]
-    assert "applies to GPU nodes" in error and "accelerator: cpu" in error
+    assert "“GPU class” applies to GPU nodes" in error and "set “Run on” to <code>gpu</code>" in error
     draft.refresh_from_db()
     assert draft.step == 3
+
+
+# --- Issue 20: what a newcomer meets in the wizard ------------------------------------------------------------------
+
+
+def test_recommended_answers_are_preselected_and_an_empty_port_says_its_default(client_and_draft):
+    client, draft = client_and_draft
+    step1 = client.get(step_url(draft, 1)).content.decode()
+    assert '<option value="nlp" selected>' in step1  # the only team the owner may deploy to
+    walk(client, draft, STEP1, STEP2)
+    step3 = client.get(step_url(draft, 3)).content.decode()
+    assert re.search(r'<input type="radio" name="region_preference" value="best-availability"[^>]* checked', step3)
+    walk(client, draft, STEP1, STEP2, STEP3, STEP4)
+    step5 = client.get(step_url(draft, 5)).content.decode()
+    assert re.search(r'<input type="radio" name="access__visibility" value="public"[^>]* checked', step5)
+    assert re.search(r'<input type="radio" name="access__cross_cloud_clients" value="false"[^>]* checked', step5)
+    port = re.search(r'<input type="number" name="runtime__port"[^>]*>', step5).group(0)
+    assert 'placeholder="8080"' in port and "Left empty: 8080" in step5
+
+
+def test_fix_the_highlighted_answers_only_once_an_answer_was_checked(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1)
+    fresh = client.get(step_url(draft, 2)).content.decode()
+    assert "fix the highlighted answers" not in fresh and 'id="no-recommendation"' in fresh
+    checked = client.post(step_url(draft, 2), {**STEP2, "model__uri": "ftp://nope"}).content.decode()
+    assert "No recommendation yet: fix the highlighted answers first." in checked
+
+
+def test_advice_speaks_in_labels_and_gives_the_tensorizer_advice_once(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, {**STEP2, "model__parameters_billions": "70", "model__format": "safetensors",
+                                "model__uri": "s3://models/llama-3-70b/model.safetensors"})
+    advice = client.get(step_url(draft, 2)).content.decode().split('id="advice"')[1]
+    assert "Storage tier: Accelerated object storage</strong>" in advice and "storage.tier" not in advice.replace(
+        'data-field="storage.tier"', "")
+    assert advice.count("Serialize it with Tensorizer") == 1 and 'id="tensorizer-about"' not in advice
+    assert 'class="notice advice" data-code="use_tensorizer"' in advice
+
+
+def test_a_batch_runs_step5_asks_what_applies_to_it(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, {**STEP1, "workload": "batch"}, STEP2, STEP3, BATCH4)
+    page = client.get(step_url(draft, 5)).content.decode()
+    assert "Step 5 of 6 · Command and environment" in page and "What applies to a batch run" in page
+    for name in ("runtime__command", "runtime__args", "runtime__env", "runtime__secret_env"):
+        assert f'name="{name}"' in page, name
+    assert "SHARD_INDEX" in page and "Nothing to set here" not in page
+    walk(client, draft, {**STEP1, "workload": "batch"}, STEP2, STEP3, BATCH4, {"runtime__env": "LOG_LEVEL=debug"})
+    draft.refresh_from_db()
+    assert draft.data["runtime"]["env"] == {"LOG_LEVEL": "debug"}
+
+
+def test_an_invalid_outputs_uri_says_what_is_wrong_not_that_it_is_missing(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, {**STEP1, "workload": "batch"}, STEP2, STEP3)
+    page = client.post(step_url(draft, 4), {**BATCH4, "batch__outputs_uri": "s3://data completions"}).content.decode()
+    error = page.split('id="err-batch__outputs_uri"')[1].split("</div>")[0]
+    assert "“Outputs URI” is not a storage URI" in error and "required" not in error
+
+
+def test_the_review_writes_proper_plurals(client_and_draft):
+    client, draft = client_and_draft
+    walk(client, draft, STEP1, STEP2, STEP3, {**STEP4, "scaling__max_replicas": "1"}, STEP5)
+    summary = client.get(step_url(draft, 6)).content.decode().split('id="summary"')[1].split("</dl>")[0]
+    assert "0–1 replica," in summary and "1 concurrent request per replica" in summary and "(s)" not in summary

@@ -64,3 +64,12 @@ def test_behind_a_trusted_proxy_one_client_cannot_lock_out_another(settings, vie
     colleague = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
     response = colleague.post("/login/", {"username": "dan-deployer", "password": "pw-for-tests-1"})
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_failed_attempt_keeps_the_username_and_focuses_the_password(viewer):
+    page = Client().post("/login/", WRONG).content.decode()
+    username = page.split('name="username"')[1].split(">")[0]
+    password = page.split('name="password"')[1].split(">")[0]
+    assert 'value="vic-viewer"' in username and "autofocus" not in username and "autofocus" in password
+    assert 'value="wrong"' not in page  # the password is never sent back

@@ -188,7 +188,7 @@ def test_cpu_nodes_are_offered_as_advice_for_a_small_model_with_relaxed_latency(
     advice = {a["code"]: a for a in spec_advice(spec, catalog_snapshot())}
     message = advice["cpu_nodes_suffice"]["message"]
     assert advice["cpu_nodes_suffice"]["field"] == "compute.accelerator"
-    assert "$0.12/hour per replica instead of $0.24" in message and "`compute.accelerator: cpu`" in message
+    assert "$0.12/hour per replica instead of $0.24" in message and "`compute.accelerator` to `cpu`" in message
     for not_offered in (_small("moderate"), online_spec(model=_model(3), scaling={"latency_tolerance": "relaxed"})):
         spec, _ = complete(not_offered)  # a stricter tolerance, or 6 GB of weights (over the 2 GB threshold)
         assert "cpu_nodes_suffice" not in {a["code"] for a in spec_advice(spec, catalog_snapshot())}
@@ -203,7 +203,7 @@ def test_cpu_chosen_by_the_user_gets_vcpus_ram_and_a_cpu_price():
     cost = cost_estimate(spec, catalog=catalog_snapshot())
     # $0.12 per replica-hour × 0–2 replicas; × 730 hours = $175.20 a month at most.
     assert (cost["per_hour_min"], cost["per_hour_max"], cost["per_month_max"]) == (0.0, 0.24, 175.2)
-    assert "8 vCPU at $0.010/vCPU-hour + 8 GiB at $0.005/GB-hour" in cost["basis"]
+    assert "8 vCPU at $0.01/vCPU-hour + 8 GiB at $0.005/GB-hour" in cost["basis"]  # specs/formats.py money_rate
     # Left out, the region is the first available one (CPU nodes are everywhere; capacity is not tracked).
     spec, notes = complete(_small(accelerator="cpu") | {"compute": {"accelerator": "cpu"}})
     assert spec["compute"]["region"] == "EU-SOUTH-03"

@@ -46,7 +46,7 @@ def test_an_image_the_user_gives_is_kept():
 def test_a_command_belongs_to_custom_images_only():
     result = validate(online_spec(runtime=_runtime("vllm", command=["python", "-m", "x"])))
     assert [(e.code, e.field) for e in result.errors] == [("invalid_value", "runtime.command")]
-    assert "runtime.kind: custom" in result.errors[0].message
+    assert "`runtime.kind` set to `custom`" in result.errors[0].message
     result = validate(online_spec(runtime={"image": "ghcr.io/acme/x:1", "command": ["serve", "--token=hf_abcdefghijkl"]}))
     assert [(e.code, e.field) for e in result.errors] == [("plaintext_secret", "runtime.command.1")]
 
@@ -60,7 +60,7 @@ def test_knative_target_concurrency_follows_the_runtime_and_is_explained(kind, t
     completed, notes = _completed(spec)
     assert completed["scaling"]["target_concurrency"] == target
     reason = notes["scaling.target_concurrency"]["reason"]
-    assert ("continuously" in reason) == (kind in ("vllm", "tgi")), reason
+    assert ("Continuous batching" in reason) == (kind in ("vllm", "tgi")), reason
 
 
 def test_more_sequences_than_the_default_raise_the_target_and_batching_sets_it():

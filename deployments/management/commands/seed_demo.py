@@ -1,6 +1,7 @@
 """Create the demo team and users for `make run` (idempotent)."""
 
 import os
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -15,6 +16,10 @@ from teams.models import Membership, Role, Team
 
 DEMO_USER, DEMO_PASSWORD = "demo", "gantry-demo"
 STAFF_USER, STAFF_PASSWORD = "admin", "gantry-admin"
+# Room for the demo deployments (up to 15 GPUs, about $3,500 a month at most) and the README's walk-through
+# on top (llama-chat at up to 4 GPUs, a Python example at 2): nothing there waits for approval. An older
+# demo database had 16 GPUs and $5,000, so its PATCH ended in pending_approval; seeding raises it.
+DEMO_GPU_QUOTA, DEMO_BUDGET_USD = 32, Decimal(10000)
 
 
 MODEL = {"uri": "s3://models/llama-3-8b/model.tensors", "parameters_billions": 8.0,
@@ -82,12 +87,22 @@ class Command(BaseCommand):
                 deployment = deployment_create(user=user, spec={**spec, "team": team.slug})
                 self.stdout.write(f"  demo deployment {deployment.name}: {deployment.status}")
 
+    def _room(self, team):
+        """At least the demo's quota and budget; more that staff gave the team stays."""
+        quota, budget = max(team.gpu_quota, DEMO_GPU_QUOTA), max(team.monthly_budget_usd, DEMO_BUDGET_USD)
+        if (quota, budget) != (team.gpu_quota, team.monthly_budget_usd):
+            Team.objects.filter(pk=team.pk).update(gpu_quota=quota, monthly_budget_usd=budget)
+            team.gpu_quota, team.monthly_budget_usd = quota, budget
+            self.stdout.write(f"  team {team.slug}: quota raised to {quota} GPUs and ${budget:,.0f} a month")
+
     @transaction.atomic
     def handle(self, *args, **options):
         User = get_user_model()
         team, _ = Team.objects.get_or_create(
-            slug="demo", defaults={"name": "Demo team", "monthly_budget_usd": 5000, "gpu_quota": 16}
+            slug="demo", defaults={"name": "Demo team", "monthly_budget_usd": DEMO_BUDGET_USD,
+                                   "gpu_quota": DEMO_GPU_QUOTA}
         )
+        self._room(team)
         user, created = User.objects.get_or_create(username=DEMO_USER, defaults={"email": "demo@example.com"})
         if created:
             user.set_password(DEMO_PASSWORD)

@@ -41,7 +41,7 @@ def model_and_compute(page, screenshot, *, kind, image):
     page.get_by_label("Checkpoint format").select_option("safetensors")
     page.get_by_label("Object-store credentials Secret").fill("s3-creds")
     # The advice panel follows the answers: storage tier, Tensorizer, cold start.
-    expect(page.locator("#advice")).to_contain_text("Recommended storage.tier")
+    expect(page.locator("#advice li[data-field='storage.tier']")).to_contain_text("Storage tier:")
     expect(page.locator("#cold-start")).to_contain_text("Cold-start estimate")
     expect(page.locator("#advice")).to_contain_text("Tensorizer")
     screenshot(f"wizard-{kind}-2-model")
@@ -146,7 +146,7 @@ def test_vllm_8b_with_a_32k_context_gets_room_for_its_kv_cache_and_the_server_ar
     expect(page.locator("#advice")).to_contain_text("KV cache")
     screenshot("wizard-vllm-3-compute")
     next_step(page, 4)
-    expect(page.locator("#advice li[data-field='scaling.target_concurrency']")).to_contain_text("continuously")
+    expect(page.locator("#advice li[data-field='scaling.target_concurrency']")).to_contain_text("Continuous batching")
     next_step(page, 5)
     next_step(page, 6)
     manifests = page.locator("#manifests pre")

@@ -1,0 +1,119 @@
+"""Create at team sizes 10, 100 and 1,000: SQL statements and time per `deployment_create`, which should not
+grow with the team.
+
+Each team holds that many live deployments with realistic revisions and a month of daily spend, measured at
+23:00 on the last day of the month (django.utils.timezone.now is held there: the budget check sums the most
+spend rows then). The creator is an owner (a membership, not staff). Rounds are interleaved: each round makes
+one create in every team, in a rotating order, and removes it again outside the timing, so the sizes stay put.
+The push each create queues goes to the bench Redis db and is purged at the end (no worker runs). Also timed
+apart: `team_month_to_date`, the spend sum inside the budget check (spend/budgets.py).
+"""
+
+import os
+import time
+from unittest import mock
+
+SIZES = tuple(int(s) for s in os.environ.get("BENCH_CREATE_SIZES", "10,100,1000").split(","))
+ROUNDS = int(os.environ.get("BENCH_CREATE_ROUNDS", "40"))
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+def _teams(sizes, now):
+    from django.contrib.auth import get_user_model
+
+    from teams.models import Membership, Role, Team
+
+    from .realistic import team_fill
+
+    user, _ = get_user_model().objects.get_or_create(username="create-bench-owner")
+    teams = {}
+    for size in sizes:
+        team, _ = Team.objects.update_or_create(
+            slug=f"createbench-{size}", defaults={"name": f"Create bench {size}", "monthly_budget_usd": 10**9,
+                                                  "gpu_quota": 10**6})
+        Membership.objects.update_or_create(user=user, team=team, defaults={"role": Role.OWNER})
+        team_fill(team, size, spend_until=now)
+        teams[size] = team
+    return user, teams
+
+
+def _one(user, team, name):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from deployments.models import Deployment
+    from deployments.services.lifecycle import deployment_create
+
+    from .bench_push import SPEC
+
+    started = time.perf_counter()
+    with CaptureQueriesContext(connection) as captured:
+        deployment = deployment_create(user=user, spec={**SPEC, "team": team.slug, "name": name})
+    elapsed = (time.perf_counter() - started) * 1000
+    assert deployment.status == "queued", (deployment.status, deployment.approval_reason)
+    Deployment.objects.filter(pk=deployment.pk).delete()
+    statements = [q["sql"] for q in captured if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    return elapsed, len(statements), len(captured)
+
+
+def _spend_sum_ms(team, runs=20):
+    from spend.budgets import team_month_to_date
+
+    started = time.perf_counter()
+    for _ in range(runs):
+        team_month_to_date(team=team)
+    return (time.perf_counter() - started) * 1000 / runs
+
+
+def run(*, sizes=SIZES, rounds=ROUNDS):
+    """{size: {"p50", "p95", "spread", "statements", "with_transaction", "spend_sum_ms"}}."""
+    from portal.celery import app
+
+    from .realistic import month_end
+    from .support import p50, percentile
+
+    now = month_end()
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        user, teams = _teams(sizes, now)
+        for size in sizes:  # warm-up: connection, the catalog cache, code paths
+            _one(user, teams[size], "warm-up")
+        times = {size: [] for size in sizes}
+        counts = {size: set() for size in sizes}
+        for r in range(rounds):
+            order = sizes[r % len(sizes):] + sizes[:r % len(sizes)]
+            for size in order:
+                elapsed, statements, captured = _one(user, teams[size], f"bench-{r:04d}")
+                times[size].append(elapsed)
+                counts[size].add((statements, captured))
+        spend = {size: _spend_sum_ms(teams[size]) for size in sizes}
+    with app.connection_for_write() as conn:
+        conn.default_channel.queue_purge(app.conf.task_default_queue or "celery")
+    out = {}
+    for size in sizes:
+        (statements, captured), *others = sorted(counts[size])
+        assert not others, f"the number of queries varied at {size}: {counts[size]}"
+        t = times[size]
+        out[size] = {"p50": p50(t), "p95": percentile(t, 0.95),
+                     "spread": (percentile(t, 0.25), percentile(t, 0.75)), "statements": statements,
+                     "with_transaction": captured, "spend_sum_ms": spend[size]}
+    return out
+
+
+def main():
+    from .support import django_setup, machine
+
+    django_setup()
+    results = run()
+    print(f"\ncreate: {ROUNDS} interleaved rounds, month-end spend; {machine()}")
+    print("| deployments in the team | SQL statements per create (with BEGIN/COMMIT) | p50 ms | p25-p75 ms "
+          "| p95 ms | of which the month's spend sum, ms |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for size, r in results.items():
+        print(f"| {size} | {r['statements']} ({r['with_transaction']}) | {r['p50']:.1f} | "
+              f"{r['spread'][0]:.1f}-{r['spread'][1]:.1f} | {r['p95']:.1f} | {r['spend_sum_ms']:.1f} |", flush=True)
+    low, high = results[min(results)], results[max(results)]
+    print(f"p50 at {max(results)} / p50 at {min(results)}: {high['p50'] / low['p50']:.2f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

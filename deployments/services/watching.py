@@ -1,0 +1,183 @@
+"""The watcher: deployments kept in step with what the watches on every cluster see (`manage.py watch_clusters`).
+
+Three paces:
+- every FLUSH_SECONDS, the deployments whose objects changed are decided and written: a pod that
+  changes reaches the database within a fraction of a second;
+- every settings.WATCH_SWEEP_SECONDS, every live deployment is decided from what the watches hold
+  (what depends on time: stuck, idle; the spend heartbeat samples; a deployment pushed after its
+  objects' last event); only rows where something changed are written, then one UPDATE of
+  last_synced_at for the deployments of the clusters being watched;
+- the watches list again every settings.WATCH_RESYNC_SECONDS, in their own threads (clusters/watch.py).
+
+Deciding is sync's (sync.observations_apply, sync._observation), so the watcher and the list sync
+cannot disagree. One cluster down marks only its deployments "cluster <name> unreachable" and
+never holds up the others: each cluster's watches run in threads of their own.
+"""
+
+import logging
+import time
+from collections import defaultdict
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from clusters.client import default_cluster_configured
+from clusters.models import Cluster
+from clusters.selectors import clusters_by_region
+from clusters.watch import ClusterWatch
+
+from ..models import Deployment
+from ..state import SYNCED_STATUSES
+from .sync import _cron_children, _observation, observations_apply
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.1
+CLUSTERS_REFRESH_SECONDS = 30.0  # staff add, disable or reassign clusters in the admin console
+DEFAULT = "default"  # the name of settings.KUBECONFIG's cluster, as messages call it
+
+
+def _watch_name(ref):
+    return ref.name if ref is not None else DEFAULT
+
+
+class Watcher:
+    def __init__(self, *, names=None, resync_seconds=None, sweep_seconds=None):
+        self.names = set(names or ())  # only these clusters ("default" for KUBECONFIG's); empty: all
+        self.resync_seconds = resync_seconds or settings.WATCH_RESYNC_SECONDS
+        self.sweep_seconds = sweep_seconds or settings.WATCH_SWEEP_SECONDS
+        self.watches = {}  # name -> ClusterWatch
+        self._marked = {}  # name -> the "unreachable" message its deployments carry now
+        self._swept = set()  # clusters swept since their mirror became ready
+        self._routes = {}
+
+    # --- clusters ---
+
+    def clusters_refresh(self):
+        """Start watching clusters that appeared (or changed), stop those that went away."""
+        wanted = {c.name: c.ref() for c in Cluster.objects.filter(enabled=True)}
+        if default_cluster_configured():
+            wanted[DEFAULT] = None
+        if self.names:
+            wanted = {n: ref for n, ref in wanted.items() if n in self.names}
+        for name in list(self.watches):
+            if name not in wanted or self.watches[name].cluster != wanted[name]:
+                self.watches.pop(name).stop()
+                self._swept.discard(name)
+                self._marked.pop(name, None)
+        for name, ref in wanted.items():
+            if name not in self.watches:
+                log.info("watching cluster %s", name)
+                self.watches[name] = ClusterWatch(ref, resync_seconds=self.resync_seconds, name=name).start()
+        self._routes = clusters_by_region()
+
+    def stop(self):
+        for watch in self.watches.values():
+            watch.stop()
+        self.watches.clear()
+
+    def _on(self, d):
+        """The name of the cluster a deployment is on (its region's)."""
+        return _watch_name(self._routes.get(d.region))
+
+    # --- deciding ---
+
+    def _decide(self, deployments, watch, now, *, changed_only):
+        observations, children = {}, {}
+        for d in deployments:
+            seen, crons = watch.mirror.seen(d.namespace, d.name, d.target)
+            started = _cron_children(seen) if crons else {}
+            observations[d.pk] = _observation(d, seen, crons, started.get(d.name, []))
+            if d.scheduled:
+                children[d.pk] = started.get(d.name, [])
+        if not observations:
+            return 0, 0
+        return observations_apply(observations, children, now, changed_only=changed_only)
+
+    def _live(self, **filters):
+        return (Deployment.objects.filter(status__in=SYNCED_STATUSES, **filters).select_related("team")
+                .only("id", "name", "target", "current_run", "scheduled", "region", "team__slug"))
+
+    def flush(self):
+        """Decide the deployments whose objects changed; mark a cluster's deployments while it is down."""
+        now, written, changed = timezone.now(), 0, 0
+        for name, watch in list(self.watches.items()):
+            problem = watch.mirror.problem
+            if problem is not None:
+                self._unreachable_mark(name, problem)
+                continue
+            if not watch.mirror.ready():
+                continue
+            dirty, recovered = watch.mirror.take()
+            if recovered or name not in self._swept or name in self._marked:
+                self._marked.pop(name, None)
+                written += self.sweep_one(name, now)
+                continue
+            if not dirty:
+                continue
+            names = {dep for _, dep in dirty}
+            mine = [d for d in self._live(name__in=names)
+                    if (d.namespace, d.name) in dirty and self._on(d) == name]
+            w, c = self._decide(mine, watch, now, changed_only=False)
+            written, changed = written + w, changed + c
+        return written, changed
+
+    def sweep_one(self, name, now):
+        """Every live deployment of one cluster decided from its mirror; only changed rows written."""
+        watch = self.watches[name]
+        mine = [d for d in self._live() if self._on(d) == name]
+        written, _ = self._decide(mine, watch, now, changed_only=True)
+        Deployment.objects.filter(pk__in=[d.pk for d in mine]).update(last_synced_at=now)
+        self._swept.add(name)
+        return written
+
+    def sweep(self):
+        now, written = timezone.now(), 0
+        for name, watch in list(self.watches.items()):
+            if watch.mirror.problem is None and watch.mirror.ready():
+                written += self.sweep_one(name, now)
+        return written
+
+    def _unreachable_mark(self, name, message):
+        """Its deployments keep their status (the cluster's word is unknown, not bad) and say why they
+        are not updated, once per message; the first decision after it is back replaces the message."""
+        if self._marked.get(name) == message:
+            return
+        ids = [d.pk for d in self._live() if self._on(d) == name]
+        Deployment.objects.filter(pk__in=ids).update(status_message=message[:2000])
+        self._marked[name] = message
+
+    # --- the process ---
+
+    def run(self, stop, *, on_flush=None):
+        """Until `stop` (a threading.Event) is set."""
+        self.clusters_refresh()
+        next_sweep = time.monotonic() + self.sweep_seconds
+        next_refresh = time.monotonic() + CLUSTERS_REFRESH_SECONDS
+        try:
+            while not stop.wait(FLUSH_SECONDS):
+                try:
+                    result = self.flush()
+                    if time.monotonic() >= next_sweep:
+                        self.sweep()
+                        next_sweep = time.monotonic() + self.sweep_seconds
+                    if time.monotonic() >= next_refresh:
+                        self.clusters_refresh()
+                        next_refresh = time.monotonic() + CLUSTERS_REFRESH_SECONDS
+                    if on_flush is not None:
+                        on_flush(result)
+                except Exception:  # the database restarting must not end the watcher
+                    log.exception("watcher: writing what the clusters report failed; trying again")
+                    close_old_connections()
+                    stop.wait(1.0)
+        finally:
+            self.stop()
+
+
+def deployments_by_cluster():
+    """{cluster name: deployment count} of the live deployments (the command's start-up log)."""
+    routes, counts = clusters_by_region(), defaultdict(int)
+    for region in Deployment.objects.filter(status__in=SYNCED_STATUSES).values_list("region", flat=True):
+        counts[_watch_name(routes.get(region))] += 1
+    return dict(counts)

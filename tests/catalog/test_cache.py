@@ -1,0 +1,67 @@
+"""The cached catalog snapshot: a price staff set reaches the very next preview and create."""
+
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+
+from catalog.models import GpuClass, Region
+from catalog.services import gpu_price_set
+from deployments.services import lifecycle
+from deployments.services.preview import deployment_preview
+from tests.factories import online_spec
+
+
+def _pinned_spec(**overrides):
+    """A spec on one GPU class, so a new price changes its cost rather than the class the recommender picks."""
+    first = deployment_preview(spec=online_spec(**overrides))
+    assert not first["errors"], first["errors"]
+    gpu = GpuClass.objects.get(name=first["spec"]["compute"]["gpu_class"])
+    return online_spec(**overrides, compute={"region": "LAS1", "gpu_class": gpu.name}), gpu
+
+
+def _per_hour(spec):
+    preview = deployment_preview(spec=spec)
+    assert not preview["errors"], preview["errors"]
+    return Decimal(str(preview["cost"]["per_hour_max"]))
+
+
+@pytest.mark.django_db
+def test_a_price_staff_set_reaches_the_next_preview_and_create(team, deployer, staff):
+    spec, gpu = _pinned_spec()
+    before = _per_hour(spec)  # the snapshot is cached now
+    gpu_price_set(user=staff, gpu_class=gpu, price=gpu.price_per_gpu_hour * 2)
+    assert _per_hour(spec) == before * 2
+    deployment = lifecycle.deployment_create(user=deployer, spec=spec)
+    assert deployment.monthly_max_usd == Decimal(str(deployment_preview(spec={**spec, "name": "again"})
+                                                     ["cost"]["per_month_max"]))
+    assert deployment.current_revision.spec["compute"]["gpu_class"] == gpu.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_price_change_reaches_every_later_request(team, staff):
+    # Real commits: the change is seen through the cache's new version, not by bypassing the cache.
+    spec, gpu = _pinned_spec()
+    before = _per_hour(spec)
+    assert _per_hour(spec) == before  # served from the cache
+    gpu_price_set(user=staff, gpu_class=gpu, price=gpu.price_per_gpu_hour * 3)
+    assert _per_hour(spec) == before * 3
+
+
+@pytest.mark.django_db
+def test_staff_edits_to_a_region_reach_the_next_preview(team):
+    spec = online_spec(storage={"tier": "accelerated-object", "credentials_secret": "s3-creds"})
+    assert deployment_preview(spec=spec)["spec"]["storage"]["endpoint"] != "http://cache.las1.example:9000"
+    region = Region.objects.get(code="LAS1")
+    region.accelerated_endpoint = "http://cache.las1.example:9000"
+    region.save()
+    assert deployment_preview(spec=spec)["spec"]["storage"]["endpoint"] == "http://cache.las1.example:9000"
+
+
+@pytest.mark.django_db
+def test_without_the_cache_previews_read_the_database(team):
+    spec, gpu = _pinned_spec()
+    with mock.patch.object(cache, "get", side_effect=ConnectionError("redis down")):
+        preview = deployment_preview(spec=spec)
+    assert not preview["errors"] and preview["spec"]["compute"]["gpu_class"] == gpu.name
