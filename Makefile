@@ -1,5 +1,5 @@
 # The two commands: `make run` (the portal with everything it needs) and `make test`.
-.PHONY: run test test-fast fuzz lint install services bench demo
+.PHONY: run test test-fast fuzz lint install services bench demo screenshots
 
 # The project's interpreter. PYTHON (from the environment) is the one that creates .venv: scripts/install.sh
 # takes it, or else a Python 3.12+ it finds on PATH; nothing under the home directory is assumed.
@@ -34,6 +34,12 @@ test-fast: install services lint
 # The nightly-size fuzz run of the REST API against its OpenAPI schema (no 5xx, responses match).
 fuzz: install services
 	DEBUG=1 SECURE_HTTPS=0 FUZZ_EXAMPLES=100 $(VENV_PYTHON) -m pytest tests/portal/test_api_schema.py -k conforms $(PYTEST_ARGS)
+
+# A screenshot of every page (demo data, a live server, Chromium) in test-artifacts/screenshots/tour-*.png, for a
+# reviewer; `make test` runs a short part of the same tour.
+screenshots: install services
+	DEBUG=1 SECURE_HTTPS=0 SCREENSHOT_TOUR=all $(VENV_PYTHON) -m pytest tests/system/browser/test_screenshot_tour.py $(PYTEST_ARGS)
+	@echo "Screenshots: test-artifacts/screenshots/tour-*.png"
 
 # Imports go only downward between the apps (contracts in pyproject.toml, drawn in docs/architecture.md).
 lint: install

@@ -1,15 +1,26 @@
-"""Sync: one `status_sync` cycle at 1,000 and 5,000 running deployments: seconds, API calls, SQL queries.
+"""Sync: one `status_sync` cycle (the list sync, the fallback of the watches) at 1,000 and 5,000 running
+deployments with 10 pods each: seconds, Kubernetes API calls, SQL queries.
 
-Rows are bulk-created; the sandbox gets one Knative Service (Ready, revision 1) and one Running pod per
-deployment, written straight into its store. The deployments are spread over NAMESPACES teams, so the
-API calls should follow the namespaces (3 per namespace: pods, services, Knative revisions) and the SQL queries stay flat.
+Rows are bulk-created with realistic revisions (the completed spec and the rendered manifests a create
+stores). Each size has a sandbox in a process of its own (bench/sandbox_proc.py, `fill`: a Ready Knative
+Service and PODS Running pods per deployment, the pods carrying the rendered container whole, as Knative
+copies it), so the sandbox's CPU is not the measured code's. The deployments are spread over NAMESPACES
+teams, so the API calls should follow the namespaces and the SQL queries stay flat. The sizes' cycles are
+interleaved (one cycle of each size per round, the order alternating), so the time ratio between sizes
+sees the same machine; API calls are counted at the kubernetes client's ApiClient.call_api.
 """
 
+import json
 import os
+import tempfile
 import time
+from pathlib import Path
 
-SIZES = [int(s) for s in os.environ.get("BENCH_SYNC_SIZES", "1000,5000").split(",")]
+from .support import scaled
+
+SIZES = [scaled(int(s)) for s in os.environ.get("BENCH_SYNC_SIZES", "1000,5000").split(",")]
 NAMESPACES = int(os.environ.get("BENCH_SYNC_NAMESPACES", "10"))
+PODS = int(os.environ.get("BENCH_SYNC_PODS", "10"))
 CYCLES = int(os.environ.get("BENCH_SYNC_CYCLES", "3"))
 TEAM_PREFIX = "syncbench"
 
@@ -28,14 +39,14 @@ def _template():
     return spec, ksvc
 
 
-def _teams_ensure(namespaces):
+def _teams_ensure(namespaces, prefix=TEAM_PREFIX):
     from teams.models import Team
 
-    return [Team.objects.update_or_create(slug=f"{TEAM_PREFIX}-{t}", defaults={
+    return [Team.objects.update_or_create(slug=f"{prefix}-{t}", defaults={
         "name": f"Sync bench {t}", "monthly_budget_usd": 10**9, "gpu_quota": 10**6})[0] for t in range(namespaces)]
 
 
-def _rows_create(n, teams, spec):
+def _rows_create(n, teams, spec, manifests=()):
     from django.db import transaction
     from django.utils import timezone
 
@@ -54,102 +65,114 @@ def _rows_create(n, teams, spec):
                         region="LAS1", last_synced_at=now) for i in range(n)),
             batch_size=2000,
         )
-        revisions = Revision.objects.bulk_create((Revision(deployment=d, number=1, spec=spec) for d in deployments),
-                                                 batch_size=2000)
+        revisions = Revision.objects.bulk_create(
+            (Revision(deployment=d, number=1, spec=spec, manifests=list(manifests)) for d in deployments),
+            batch_size=2000)
         for d, r in zip(deployments, revisions):
             d.current_revision = r
         Deployment.objects.bulk_update(deployments, ["current_revision"], batch_size=2000)
     return deployments
 
 
-def _cluster_fill(sandbox, deployments, ksvc_template):
-    import copy
-
-    from sandbox.resources import resource_type
-    from sandbox.sim_pods import pod_create, pod_set_phase
-
-    store = sandbox.store
-    ksvc_rt, ns_rt = resource_type("services.serving.knative.dev"), resource_type("namespaces")
-    for namespace in sorted({d.namespace for d in deployments}):
-        store.create(ns_rt, None, {"metadata": {"name": namespace}})
-    container = ksvc_template["spec"]["template"]["spec"]["containers"][0]
-    for d in deployments:
-        obj = copy.deepcopy(ksvc_template)
-        obj["metadata"].update(name=d.name, namespace=d.namespace)
-        obj["metadata"]["labels"] = {**obj["metadata"].get("labels", {}), "gantry.io/deployment": d.name,
-                                     "gantry.io/team": d.team.slug}
-        created = store.create(ksvc_rt, d.namespace, obj)
-        store.replace(ksvc_rt, d.namespace, d.name, {"status": {
-            "observedGeneration": 1, "url": f"http://{d.name}.{d.namespace}.example.com",
-            "conditions": [{"type": "Ready", "status": "True"}]}}, subresource="status")
-        pod = pod_create(store, created, name_prefix=d.name, labels=obj["metadata"]["labels"],
-                         containers=[{"name": "model", "image": container["image"],
-                                      "resources": {"limits": {"nvidia.com/gpu": "1"}}}])
-        pod_set_phase(store, pod, "Running")
+def _fill(driver, deployments, ksvc):
+    """The sandbox process's share: a Ready Knative Service and PODS Running pods per deployment."""
+    path = Path(tempfile.mkdtemp(prefix="gantry-bench-sync-")) / "fill.json"
+    path.write_text(json.dumps({"template": ksvc, "pods": PODS,
+                                "deployments": [[d.namespace, d.name, d.team.slug] for d in deployments]}))
+    return float(driver.send("fill", path).split()[1])
 
 
-def run(sizes=SIZES, *, sandbox, namespaces=NAMESPACES, cycles=CYCLES):
-    """[{"n", "seconds" (median cycle), "api_calls", "sql_queries", "synced", "setup_s"}] per size."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+class _Size:
+    """One size: its teams, rows and sandbox process."""
 
+    def __init__(self, n, spec, ksvc, manifests):
+        from deployments.models import Deployment
+
+        from .sandbox_proc import Driver
+
+        started = time.perf_counter()
+        self.n, self.times, self.calls, self.queries = n, [], [], []
+        teams = _teams_ensure(NAMESPACES, prefix=f"{TEAM_PREFIX}{n}")
+        self.ids = [d.pk for d in _rows_create(n, teams, spec, manifests)]
+        self.driver = Driver()
+        _fill(self.driver, list(Deployment.objects.select_related("team").filter(pk__in=self.ids)), ksvc)
+        self.setup_s = time.perf_counter() - started
+
+    def cycle(self):
+        from unittest import mock
+
+        from django.conf import settings
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from kubernetes.client import ApiClient
+
+        from deployments.services.sync import status_sync
+
+        settings.KUBECONFIG = self.driver.kubeconfig
+        calls, call_api = [], ApiClient.call_api
+
+        def counted(client, *args, **kwargs):  # counts, then calls the real method
+            calls.append(args[0] if args else kwargs.get("resource_path"))
+            return call_api(client, *args, **kwargs)
+
+        with mock.patch.object(ApiClient, "call_api", counted), CaptureQueriesContext(connection) as captured:
+            begun = time.perf_counter()
+            # Only this size's rows: the bench database also holds the other benchmarks' data.
+            outcome = status_sync(deployment_ids=self.ids)
+            self.times.append(time.perf_counter() - begun)
+        assert outcome["deployments"] == self.n, outcome
+        self.calls.append(len(calls))
+        self.queries.append(len(captured))
+
+
+def run(sizes=SIZES, *, cycles=CYCLES):
+    """[{"n", "times", "api_calls", "sql_queries", "setup_s"}] per size (all cycles; API and SQL: the most)."""
     from deployments.models import Deployment
-    from deployments.services.sync import status_sync
     from specs.vocabulary import Status
 
-    teams = _teams_ensure(namespaces)
+    from .realistic import revision_stored
+
+    _teams_ensure(1)  # the team the template is rendered for
     spec, ksvc = _template()
-    results = []
-    for n in sizes:
-        started = time.perf_counter()
-        sandbox.reset()
-        ids = [d.pk for d in _rows_create(n, teams, spec)]
-        deployments = list(Deployment.objects.select_related("team").filter(pk__in=ids))
-        _cluster_fill(sandbox, deployments, ksvc)
-        setup = time.perf_counter() - started
-        times, calls, queries, synced = [], [], [], 0
-        for _ in range(cycles):
-            sandbox.clear_log()
-            begun = time.perf_counter()
-            with CaptureQueriesContext(connection) as captured:
-                # Only this benchmark's rows: the bench database also holds the other benchmarks' data.
-                outcome = status_sync(deployment_ids=ids)
-            times.append(time.perf_counter() - begun)
-            # Kubernetes API calls only: a Prometheus scraping the sandbox's /metrics/pods is not Gantry's.
-            calls.append(sum(1 for r in sandbox.requests if r.path.startswith(("/api/", "/apis/"))))
-            queries.append(len(captured))
-            synced = outcome["deployments"]
-        running = Deployment.objects.filter(pk__in=ids, status=Status.RUNNING, ready_pods=1).count()
-        assert synced == n and running == n, (synced, running, n)
-        times.sort()
-        results.append({"n": n, "seconds": times[len(times) // 2], "api_calls": max(calls),
-                        "sql_queries": max(queries), "synced": synced, "setup_s": setup})
-    return results
+    _, manifests, _ = revision_stored(f"{TEAM_PREFIX}-0")
+    states = []
+    try:
+        for n in sizes:
+            states.append(_Size(n, spec, ksvc, manifests))
+            print(f"sync: {n} deployments x {PODS} pods set up in {states[-1].setup_s:.0f}s", flush=True)
+        for r in range(cycles):
+            for state in states if r % 2 == 0 else states[::-1]:
+                state.cycle()
+        for state in states:
+            running = Deployment.objects.filter(pk__in=state.ids, status=Status.RUNNING, ready_pods=PODS).count()
+            assert running == state.n, (running, state.n)
+    finally:
+        for state in states:
+            state.driver.stop()
+    return [{"n": s.n, "times": s.times, "api_calls": max(s.calls), "sql_queries": max(s.queries),
+             "setup_s": s.setup_s} for s in states]
 
 
 def main():
-    from sandbox import SandboxCluster
-
-    from .support import django_setup, results_append
+    from .support import django_setup, p50, results_append
 
     django_setup()
-    from django.conf import settings
-
-    with SandboxCluster() as sandbox:
-        settings.KUBECONFIG = sandbox.kubeconfig_path
-        results = run(SIZES, sandbox=sandbox)
+    results = run(SIZES)
+    base = p50(results[0]["times"])
+    rows = []
     for r in results:
-        print(f"sync {r['n']}: {r['seconds']:.2f}s per cycle, {r['api_calls']} API calls, "
-              f"{r['sql_queries']} SQL queries", flush=True)
-    base = results[0]
+        t = p50(r["times"])
+        rows.append([r["n"], f"{r['n'] * PODS:,}", f"{t:.2f}", f"{min(r['times']):.2f}-{max(r['times']):.2f}",
+                     f"{1000 * t / r['n']:.2f}", r["api_calls"], r["sql_queries"], f"{t / base:.2f}"])
+        print(f"sync {r['n']}: {t:.2f}s per cycle, {r['api_calls']} API calls, {r['sql_queries']} SQL queries",
+              flush=True)
     results_append(
         "bench_sync",
-        f"`status_sync` over running Knative deployments spread over {NAMESPACES} namespaces, one Ready "
-        f"service and one Running pod each, in the in-process sandbox API; median of {CYCLES} cycles.",
-        ["deployments", "s per cycle", "ms per deployment", "API calls", "SQL queries", "time vs first row"],
-        [[r["n"], f"{r['seconds']:.2f}", f"{1000 * r['seconds'] / r['n']:.2f}", r["api_calls"], r["sql_queries"],
-          f"{r['seconds'] / base['seconds']:.2f}"] for r in results],
-    )
+        f"`status_sync` (the list sync) over running Knative deployments with realistic revisions spread over "
+        f"{NAMESPACES} namespaces, a Ready service and {PODS} Running pods each, each size in a sandbox process of "
+        f"its own; {CYCLES} cycles per size, interleaved; median and range.",
+        ["deployments", "pods", "s per cycle", "range s", "ms per deployment", "API calls", "SQL queries",
+         "time vs first row"], rows)
 
 
 if __name__ == "__main__":

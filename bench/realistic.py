@@ -31,12 +31,13 @@ def revision_stored(team_slug):
 
 def team_fill(team, n, *, spend_until=None, prefix="live"):
     """Replace the team's deployments with n live ones (bulk inserts); with `spend_until` (a datetime), one
-    DailySpend row per deployment for every day of that month up to it."""
+    DailySpend row per deployment for every day of that month up to it, and the team's daily rollup."""
     from django.db import transaction
 
     from deployments.models import Deployment, Revision
     from deployments.services.lifecycle import deployment_fields_from_spec
     from spend.models import DailySpend
+    from spend.rollups import team_spend_refresh
 
     spec, manifests, cost = revision_stored(team.slug)
     fields = deployment_fields_from_spec(spec, cost=cost)
@@ -60,4 +61,6 @@ def team_fill(team, n, *, spend_until=None, prefix="live"):
                 (DailySpend(deployment=d, team=team, day=day, gpu_hours=Decimal(i % 7), cost_usd=Decimal(i % 7) * 2,
                             warm_cost_usd=Decimal("0.25")) for i, d in enumerate(deployments) for day in days),
                 batch_size=5000)
+            for day in days:  # the team's daily sums, as the rollup task leaves them (spend.rollups)
+                team_spend_refresh(day=day, team_ids=[team.pk])
     return deployments

@@ -1,30 +1,58 @@
-"""Shared by the benchmarks: Django setup on the bench database, machine facts, percentiles, RESULTS.md."""
+"""Shared by the benchmarks: Django setup on the bench database, the scale, the month-end clock, machine
+facts, percentiles, and the results: RESULTS.md (the current figure of each goal) and HISTORY.md (every run)."""
 
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HISTORY = Path(__file__).resolve().parent / "HISTORY.md"
+# `python -m bench --scale F` multiplies every benchmark's size (1: the sizes the goals name).
+SCALE = float(os.environ.get("BENCH_SCALE", "1"))
 # A Redis database of its own, so the benchmark's queues never meet `make run`'s (db 0).
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
+BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gantry_bench")
+
+
+def _database_ensure():
+    import psycopg
+
+    name = BENCH_DB.rsplit("/", 1)[1]
+    with psycopg.connect(BENCH_DB.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def django_setup():
-    """Point Django at the bench database (created and migrated on first use) and the bench Redis db."""
+    """Point Django at the bench database (BENCH_DATABASE_URL; created and migrated on first use, its data
+    kept for later runs) and the bench Redis db."""
     import logging
 
     os.environ.setdefault("REDIS_URL", BENCH_REDIS)
-    from . import bench_dashboard
+    os.environ["DATABASE_URL"] = BENCH_DB
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("SECURE_HTTPS", "0")
+    _database_ensure()
+    import django
+
+    django.setup()
+    from django.core.management import call_command
 
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per sandbox request otherwise
-    bench_dashboard._setup()
+    logging.getLogger("gantry.request").setLevel(logging.WARNING)  # and one per request of the test client
+    call_command("migrate", verbosity=0, interactive=False)
 
 
 def machine():
@@ -50,16 +78,161 @@ def p50(values):
     return statistics.median(values) if values else float("nan")
 
 
-def results_append(name, summary, header, rows):
-    """One section per run: name, UTC date, machine, a line of context, a table."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"\n## {name} · {stamp}\n", f"{summary} Machine: {machine()}.\n\n",
-             "| " + " | ".join(header) + " |\n", "|" + " --- |" * len(header) + "\n"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |\n" for row in rows]
+def scaled(n):
+    """A benchmark's size at the run's scale (at least 1)."""
+    return max(1, round(n * SCALE))
+
+
+def clock_offset():
+    """Seconds from now to 23:00 UTC on the last day of this month (bench.realistic.month_end): benchmarks
+    that read spend run there, when the month to date holds the most rows."""
+    from .realistic import month_end
+
+    return (month_end() - datetime.now(UTC)).total_seconds()
+
+
+def clock_shift(offset_seconds):
+    """Make django.utils.timezone.now run `offset_seconds` ahead (still ticking); returns the real one.
+
+    Every Gantry module calls `timezone.now()` through the module, so this reaches them all; a subprocess
+    does the same through bench/clock_wsgi.py (BENCH_CLOCK_OFFSET)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    real, shift = timezone.now, timedelta(seconds=offset_seconds)
+    timezone.now = lambda: real() + shift
+    return real
+
+
+@contextmanager
+def month_end_clock():
+    """`timezone.now()` at the end of this month for the block (see clock_offset); yields the offset."""
+    from django.utils import timezone
+
+    offset = clock_offset()
+    real = clock_shift(offset)
+    try:
+        yield offset
+    finally:
+        timezone.now = real
+
+
+# The goals of issues 17 and 18, in the order of RESULTS.md: (key, issue, goal). A benchmark records its
+# figure with goals_record(); a table with a "goal" column given to results_append() records the rows whose
+# first cell starts with a GOAL_ROWS prefix (bench_watch's).
+GOALS = (
+    ("watch-latency", 17, "Watches: a pod change reaches the database within 1 s (p95)"),
+    ("watch-cpu", 17, "Watches: CPU per minute at 5,000 deployments / 50,000 pods with 1 % of pods changing "
+                      "per minute, at least 20× less than the list sync's"),
+    ("watch-resync", 17, "Watches: a full resync at 5,000 / 50,000 within 3 s"),
+    ("watch-other-503", 17, "Two clusters, one answering 503: the other's changes still reach the database "
+                            "within 1 s (p95)"),
+    ("watch-other-gone", 17, "Two clusters, one gone (connections refused): the same within 1 s (p95)"),
+    ("create-queries", 18, "Create: SQL queries per create constant in the team's size, at most 8"),
+    ("create-flat", 18, "Create: time per create flat from 10 to 1,000 deployments in the team"),
+    ("push", 18, "Push: REST create → applied at most 1.5× the direct kubernetes-client applies, N = 200"),
+    ("list-50", 18, "API list: at least 0.9× a bare Django view's throughput, 50 a page"),
+    ("list-200", 18, "API list: at least 0.9× a bare Django view's throughput, 200 a page"),
+    ("dashboard-p95", 18, "Dashboard: p95 at most 150 ms at 10,000 deployments with a month of spend, at "
+                          "month end"),
+    ("dashboard-queries", 18, "Dashboard: SQL queries constant in the number of deployments"),
+    ("load-list", 18, "Load, 20 users on gunicorn (2 cores): API list, req/s and p95"),
+    ("load-dashboard", 18, "Load, 20 users on gunicorn (2 cores): dashboard, req/s and p95"),
+    ("load-create", 18, "Load, 20 users on gunicorn (2 cores): create, req/s and p95"),
+)
+GOAL_ROWS = {
+    "pod change -> database": "watch-latency", "CPU per minute": "watch-cpu", "full resync": "watch-resync",
+    "other cluster answering 503": "watch-other-503", "other cluster gone": "watch-other-gone",
+}
+RESULTS_HEADER = ("goal", "measured", "ratio", "met", "date", "machine")
+NOT_RUN = "not measured yet"
+
+
+def _cell(value):
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |\n", "|" + " --- |" * len(header) + "\n"]
+    return lines + ["| " + " | ".join(_cell(c) for c in row) + " |\n" for row in rows]
+
+
+def _results_read():
+    """{goal text: row cells} of the current RESULTS.md (rows of goals no longer listed are dropped)."""
     if not RESULTS.exists():
-        lines.insert(0, "# Benchmark results\n")
-    with RESULTS.open("a") as fh:
+        return {}
+    rows = {}
+    for line in RESULTS.read_text().splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+        if len(cells) == len(RESULTS_HEADER) and cells[0] not in ("goal", "---"):
+            rows[cells[0]] = cells
+    return rows
+
+
+def goals_record(figures):
+    """Rewrite the rows of these goals in RESULTS.md: {key: (measured, ratio, met)}, met True/False/None.
+
+    Other goals keep the row of the run that last measured them. Only a run at scale 1 writes here: a
+    smaller run's figures are not the goal's (results_append still keeps them in HISTORY.md)."""
+    if SCALE != 1:
+        return
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    known = {key for key, _, _ in GOALS}
+    unknown = set(figures) - known
+    assert not unknown, f"no such goal: {unknown}"
+    current = _results_read()
+    rows = []
+    for key, issue, goal in GOALS:
+        text = f"{goal} (#{issue})"
+        if key in figures:
+            measured, ratio, met = figures[key]
+            rows.append([text, measured, ratio, {True: "yes", False: "**no**", None: "?"}[met], stamp, machine()])
+        else:
+            rows.append(current.get(text) or [text, NOT_RUN, "", "", "", ""])
+    intro = ("# Benchmark results\n\nThe current figure of each goal of issues 17 and 18, one row per goal, as the "
+             "last full-scale run of its benchmark measured it (`make bench` rewrites the rows of the benchmarks "
+             "it ran). Every run, with its conditions and details, is in [HISTORY.md](HISTORY.md). How to run "
+             "one and what the figures mean: the README's \"Benchmarks\" section.\n\n")
+    RESULTS.write_text(intro + "".join(_table(RESULTS_HEADER, rows)))
+
+
+def _met_from_cells(goal, measured, ratio):
+    """Whether a row of a table with a goal column meets it, for goals written "<= 1 s" or ">= 20x less"."""
+    units = {"ms": 0.001, "s": 1.0}
+    limit = re.fullmatch(r"<=\s*([\d.]+)\s*(ms|s)", goal.strip())
+    value = re.match(r"([\d.]+)\s*(ms|s)\b", measured.strip())
+    if limit and value:
+        return float(value[1]) * units[value[2]] <= float(limit[1]) * units[limit[2]]
+    least = re.fullmatch(r">=\s*([\d.]+)x.*", goal.strip())
+    got = re.match(r"([\d.]+)x", ratio.strip())
+    if least and got:
+        return float(got[1]) >= float(least[1])
+    return None
+
+
+def results_append(name, summary, header, rows, *, goals=None):
+    """Keep a run: a section in HISTORY.md (name, UTC date, scale, machine, a line of context, a table), and
+    its goals' rows in RESULTS.md (goals_record): `goals` {key: (measured, ratio, met)}, or, for a table with
+    a "goal" column, the rows named in GOAL_ROWS (measured: the column after "goal"; ratio: a last "ratio")."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    scale = "" if SCALE == 1 else f" Scale {SCALE:g} (not the goals' sizes)."
+    lines = [f"\n## {name} · {stamp}\n", f"{summary}{scale} Machine: {machine()}.\n\n", *_table(header, rows)]
+    if not HISTORY.exists():
+        lines.insert(0, "# Benchmark history\n\nEvery benchmark run, appended (never rewritten); the current "
+                        "figure of each goal is in [RESULTS.md](RESULTS.md).\n")
+    with HISTORY.open("a") as fh:
         fh.writelines(lines)
+    if goals is None and "goal" in header:
+        at = header.index("goal")
+        goals = {}
+        for row in rows:
+            key = next((k for prefix, k in GOAL_ROWS.items() if str(row[0]).startswith(prefix)), None)
+            if key and at + 1 < len(row):
+                measured, ratio = str(row[at + 1]), str(row[-1]) if header[-1] == "ratio" else ""
+                goals[key] = (measured, ratio, _met_from_cells(str(row[at]), measured, ratio))
+    if goals:
+        goals_record(goals)
 
 
 def port_free():
@@ -86,10 +259,10 @@ def subprocess_env(**extra):
             "PYTHONUNBUFFERED": "1", **{k: str(v) for k, v in extra.items()}}
 
 
-def process_start(args, *, env, log_path, ready=None, timeout=30):
+def process_start(args, *, env, log_path, ready=None, timeout=30, cwd=PROJECT_DIR):
     """A child process in its own session (so it can be stopped as a group); waits for `ready()`."""
     log = open(log_path, "wb")  # noqa: SIM115 (closed with the process)
-    proc = subprocess.Popen(args, cwd=PROJECT_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     proc.log_file = log
     deadline = time.monotonic() + timeout

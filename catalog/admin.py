@@ -4,20 +4,33 @@ from django.contrib import admin, messages
 from django.utils.timesince import timesince
 
 from audit.admin import AuditedModelAdmin
+from formats.money import money_rate
 
 from .models import CpuRate, GpuClass, GpuPrice, ModelFamily, Region, RegionOffering, StorageTier
 from .services import gpu_price_set
+
+
+def _rate(field, description):
+    """A list column showing a price field the way every page writes one ($2.21, $0.0125)."""
+
+    @admin.display(description=description, ordering=field)
+    def column(self, obj):
+        return money_rate(getattr(obj, field))
+
+    return column
 
 
 class GpuPriceInline(admin.TabularInline):
     """Price history, read-only: it only grows, through the price field of the class."""
 
     model = GpuPrice
-    fields = ("price_per_gpu_hour", "valid_from", "note")
+    fields = ("price", "valid_from", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
     verbose_name_plural = "Price history (newest first; past usage keeps the price in force then)"
+
+    price = _rate("price_per_gpu_hour", "Price per GPU-hour")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -53,11 +66,12 @@ class OfferingInline(admin.TabularInline):
 
 @admin.register(GpuClass)
 class GpuClassAdmin(AuditedModelAdmin):
-    list_display = ("name", "display_name", "price_per_gpu_hour", "vram_gb", "nvlink", "infiniband", "available",
+    list_display = ("name", "display_name", "price", "vram_gb", "nvlink", "infiniband", "available",
                     "region_list")
     list_filter = ("available", "nvlink", "infiniband")
     search_fields = ("name", "display_name")
     inlines = [GpuPriceInline]
+    price = _rate("price_per_gpu_hour", "Price per GPU-hour")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("offerings__region")
@@ -83,8 +97,8 @@ class GpuClassAdmin(AuditedModelAdmin):
             super().save_model(request, obj, form, change)
             gpu_price_set(user=request.user, gpu_class=obj, price=new_price)
             obj.refresh_from_db()
-            self.message_user(request, f"New price for {obj.name} (${new_price}/GPU-hour) is in force from now.",
-                              messages.SUCCESS)
+            self.message_user(request, f"New price for {obj.name} ({money_rate(new_price)}/GPU-hour) is in force "
+                              "from now.", messages.SUCCESS)
             return
         super().save_model(request, obj, form, change)
 
@@ -108,8 +122,9 @@ class RegionAdmin(AuditedModelAdmin):
 
 @admin.register(StorageTier)
 class StorageTierAdmin(AuditedModelAdmin):
-    list_display = ("slug", "name", "best_for", "read_gbps", "price_per_gb_month", "position")
+    list_display = ("slug", "name", "best_for", "read_gbps", "price", "position")
     ordering = ("position",)
+    price = _rate("price_per_gb_month", "Price per GB-month")
 
 
 @admin.register(ModelFamily)
@@ -124,4 +139,6 @@ class ModelFamilyAdmin(AuditedModelAdmin):
 class CpuRateAdmin(AuditedModelAdmin):
     """CPU node rates: add a row valid from the day a new rate applies; the newest row in force prices specs."""
 
-    list_display = ("valid_from", "price_per_vcpu_hour", "price_per_gb_hour", "note")
+    list_display = ("valid_from", "vcpu_price", "gb_price", "note")
+    vcpu_price = _rate("price_per_vcpu_hour", "Price per vCPU-hour")
+    gb_price = _rate("price_per_gb_hour", "Price per GB-hour")

@@ -1,5 +1,8 @@
 from django.db import models
 
+from formats.money import money_rate
+from formats.moments import day
+
 
 class NvLink(models.TextChoices):
     YES = "yes", "NVLink (full mesh)"
@@ -54,7 +57,14 @@ class GpuPrice(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.gpu_class} ${self.price_per_gpu_hour}/h from {self.valid_from:%Y-%m-%d}"
+        return f"{self.gpu_class} {money_rate(self.price_per_gpu_hour)}/GPU-hour from {day(self.valid_from)}"
+
+
+# Empty: pods use the endpoint their storage Secret gives (catalog.selectors.region_endpoints).
+OBJECT_ENDPOINT_HELP = ("The S3-compatible object storage endpoint that pods in this region read models from; "
+                        "empty: the one in the model's storage Secret.")
+ACCELERATED_ENDPOINT_HELP = ("The platform's accelerated (cached, node-local) object storage endpoint, reachable from "
+                             "pods inside its clusters; empty: the one in the model's storage Secret.")
 
 
 class Region(models.Model):
@@ -62,11 +72,11 @@ class Region(models.Model):
     name = models.CharField(max_length=100)
     available = models.BooleanField(default=True)
     # The S3 endpoints the pods of this region read models from; the storage tier picks one (specs/recommend.py).
+    # The console is vendor-neutral; the seeded values are CoreWeave's pair (migration 0005 names the source).
     object_endpoint = models.URLField(
-        max_length=200, blank=True, help_text="Object storage endpoint for pods in this region, e.g. https://cwobject.com")
+        max_length=200, blank=True, help_text=OBJECT_ENDPOINT_HELP)
     accelerated_endpoint = models.URLField(
-        max_length=200, blank=True,
-        help_text="Accelerated (cached, node-local) endpoint, e.g. http://cwlota.com inside a CoreWeave cluster")
+        max_length=200, blank=True, help_text=ACCELERATED_ENDPOINT_HELP)
     gpu_classes = models.ManyToManyField(GpuClass, through="RegionOffering", related_name="regions")
 
     class Meta:
@@ -181,4 +191,5 @@ class CpuRate(models.Model):
         verbose_name = "CPU rate"
 
     def __str__(self):
-        return f"${self.price_per_vcpu_hour}/vCPU-hour, ${self.price_per_gb_hour}/GB-hour from {self.valid_from:%Y-%m-%d}"
+        return (f"{money_rate(self.price_per_vcpu_hour)}/vCPU-hour, {money_rate(self.price_per_gb_hour)}/GB-hour "
+                f"from {day(self.valid_from)}")

@@ -8,6 +8,8 @@ from django.utils import timezone as dj_timezone
 
 from audit.models import Event
 from audit.services import event_record
+from formats.money import money_rate
+from formats.moments import moment
 
 from .models import GpuClass, GpuPrice
 
@@ -44,8 +46,8 @@ def gpu_price_set(*, user, gpu_class, price, valid_from=None, note=""):
     event_record(
         kind=Event.Kind.CATALOG,
         actor=user,
-        message=(f"{gpu_class.name} price ${old_price}/GPU-hour → ${price}/GPU-hour "
-                 f"from {valid_from:%Y-%m-%d %H:%M} UTC"),
+        message=(f"{gpu_class.name} price {money_rate(old_price)}/GPU-hour → {money_rate(price)}/GPU-hour "
+                 f"from {moment(valid_from)}"),
         data={
             "gpu_class": gpu_class.name,
             "diff": [{"field": "price_per_gpu_hour", "old": str(old_price), "new": str(price)}],

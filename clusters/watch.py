@@ -11,6 +11,7 @@ last take. The mirror answers with the same Observations as clusters.namespace_o
 the same code (observe.observations_build), so watching and listing cannot disagree.
 """
 
+import gc
 import logging
 import threading
 import time
@@ -48,6 +49,7 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 90.0
 WATCH_SECONDS = 300  # each watch request asks to be ended after this; the next resumes where it stopped
 BACKOFF = (0.2, 10.0)
+FREEZE_AFTER = 1000  # objects in one list: past this, the mirror is moved out of the cyclic collector's sight
 
 
 class Expired(Exception):
@@ -94,6 +96,7 @@ class Mirror:
         self._index = {kind: defaultdict(dict) for kind in WATCHED}  # kind -> {(ns, owner): {name: object}}
         self._revisions = defaultdict(dict)  # ns -> {name: Revision}: scale_read looks them up by name
         self._dirty = set()
+        self._seen = {}  # (ns, deployment) -> {target: seen()}: a sweep rebuilds only what changed
         self._down = {}  # kind -> why its watch is not running
         self._listed = set()  # kinds listed at least once
         self._recovered = False
@@ -118,6 +121,8 @@ class Mirror:
             if kind == "revisions":
                 self._revisions[key[0]][key[1]] = obj
         self._dirty |= touched
+        for pair in touched:
+            self._seen.pop(pair, None)
 
     def apply(self, kind, event_type, obj):
         meta = obj.get("metadata") or {}
@@ -175,12 +180,17 @@ class Mirror:
         """{(target, name): Observation} of one deployment, as namespace_observe would report it, and
         {name: CronWorkflow} for a scheduled one."""
         with self._lock:
+            cached = self._seen.get((namespace, name), {}).get(target)
+            if cached is not None:
+                return cached
             pods = list(self._index["pods"].get((namespace, name), {}).values())
             kind = next(k for k, v in WATCHED.items() if v[:2] == TARGET_KINDS[target])
             observed = {(target, n): obj for n, obj in self._index[kind].get((namespace, name), {}).items()}
             revisions = self._revisions.get(namespace, {})
             crons = dict(self._index["crons"].get((namespace, name), {}))
-            return observations_build(pods, observed, revisions, {target}), crons
+            result = (observations_build(pods, observed, revisions, {target}), crons)
+            self._seen.setdefault((namespace, name), {})[target] = result
+            return result
 
 
 class ClusterWatch:
@@ -244,13 +254,28 @@ class ClusterWatch:
 
     def _list(self, kind):
         api_version, kind_name, selector = WATCHED[kind]
-        result = request("GET", cluster_wide_path(api_version, kind_name), what=f"listing {kind_name}",
-                         query={"labelSelector": selector} if selector else None, cluster=self.cluster,
-                         timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
-        self.mirror.replace(kind, result.get("items") or [])
+        # A list brings tens of thousands of long-lived objects; the cyclic collector would rescan the
+        # whole mirror again and again while they arrive, and after (1-2 s a pass at 50,000 pods,
+        # bench/bench_watch.py). So it waits, then collects once and freezes what is left: the mirror holds
+        # no cycles, so what it drops later is still freed by reference counting, and no garbage is frozen.
+        gc.disable()
+        try:
+            result = request("GET", cluster_wide_path(api_version, kind_name), what=f"listing {kind_name}",
+                             query={"labelSelector": selector} if selector else None, cluster=self.cluster,
+                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            items = result.get("items") or []
+            self.mirror.replace(kind, items)
+            rv = (result.get("metadata") or {}).get("resourceVersion") or "0"
+            big = len(items) > FREEZE_AFTER
+            del result, items
+        finally:
+            gc.enable()
+        if big:
+            gc.collect()
+            gc.freeze()
         self.mirror.up(kind)
         self._failures[kind] = 0
-        return (result.get("metadata") or {}).get("resourceVersion") or "0"
+        return rv
 
     def _follow(self, kind, rv, *, until):
         """Watch from `rv` until `until` (monotonic) or the server ends the stream; the last resourceVersion."""

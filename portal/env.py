@@ -6,8 +6,9 @@ letting the portal run half-configured.
 
 import ipaddress
 import os
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -87,30 +88,33 @@ def env_networks(name, default=()):
 
 
 def parse_database_url(name, url):
-    """postgres://user:pass@host:port/dbname -> Django DATABASES entry."""
+    """postgres://user:pass@host:port/dbname?sslmode=verify-full -> Django DATABASES entry.
+
+    dj-database-url reads the URL and puts its query parameters in OPTIONS (dj-database-url 3.1,
+    dj_database_url/__init__.py parse), which Django passes to libpq: sslmode, sslrootcert, connect_timeout ...
+    """
     parsed = urlparse(url)
     if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
         raise ImproperlyConfigured(
             f"{name}={url!r}: only PostgreSQL is supported; use postgres://user@host:port/dbname"
         )
-    db_name = unquote(parsed.path.lstrip("/"))
-    if not db_name:
-        raise ImproperlyConfigured(f"{name}={url!r} names no database; add /dbname at the end")
     try:
-        port = parsed.port
+        parsed.port
     except ValueError:
         raise ImproperlyConfigured(f"{name}={url!r} has an invalid port") from None
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": db_name,
-        "USER": unquote(parsed.username or "postgres"),
-        "PASSWORD": unquote(parsed.password or ""),
-        "HOST": parsed.hostname or "127.0.0.1",
-        "PORT": str(port or 5432),
-        "CONN_MAX_AGE": 0,
-        "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"connect_timeout": 5},
-    }
+    try:
+        db = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+    except ValueError as exc:  # dj-database-url's ParseError
+        raise ImproperlyConfigured(f"{name}={url!r} is not a database URL: {exc}") from None
+    if not db["NAME"]:
+        raise ImproperlyConfigured(f"{name}={url!r} names no database; add /dbname at the end")
+    options = db.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", 5)
+    db["USER"] = db["USER"] or "postgres"
+    if not db["HOST"] and "host" not in options:  # ?host=/run/postgresql names a socket directory instead
+        db["HOST"] = "127.0.0.1"
+    db["PORT"] = str(db["PORT"] or 5432)
+    return db
 
 
 def check_redis_url(name, url):

@@ -1,4 +1,4 @@
-"""gunicorn settings for the web role (Dockerfile, docker-compose.yml, k8s/40-web.yaml).
+"""gunicorn settings for the web role (Dockerfile, docker-compose.yml, k8s/base/web.yaml).
 
 Several worker processes answer requests, so /metrics uses prometheus_client's multiprocess mode when
 PROMETHEUS_MULTIPROC_DIR is set: the directory is emptied when the server starts and a dead worker's

@@ -1,8 +1,15 @@
-"""Reachability of the services the portal depends on; every check is bounded in time."""
+"""Reachability of the services the portal depends on; every check is bounded in time.
+
+Three endpoints, for three questions (the kubelet's probes in k8s/, docker-compose's healthchecks):
+/livez: is the process answering? (nothing else: a restart would not bring a database back);
+/readyz: can it serve requests? (database and Redis; a cluster that is down leaves the pages up, so the
+pod stays in the Service); /healthz: everything, clusters included, for people and monitoring.
+"""
 
 import redis
 from django.conf import settings
 from django.db import connection
+from django.http import JsonResponse
 
 from clusters.client import default_cluster_configured
 from clusters.models import Cluster
@@ -58,9 +65,24 @@ def _check_clusters():
     return default, listed, default_used
 
 
+def readiness_report():
+    """What a request needs: the database and Redis (the broker the portal queues work on)."""
+    checks = {"database": _check_database(), "redis": _check_redis()}
+    return {"status": "ok" if all(c["status"] == "ok" for c in checks.values()) else "unready", "checks": checks}
+
+
 def health_report():
     default, listed, default_used = _check_clusters()
     checks = {"database": _check_database(), "redis": _check_redis(), "cluster": default, "clusters": listed}
     essential = [checks["database"], checks["redis"], *listed] + ([default] if default_used else [])
     overall = "ok" if all(c["status"] == "ok" for c in essential) else "degraded"
     return {"status": overall, "checks": checks}
+
+
+def livez(request):
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request):
+    report = readiness_report()
+    return JsonResponse(report, status=200 if report["status"] == "ok" else 503)

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "mozilla_django_oidc",  # after auth, as its installation guide says
     "django_htmx",
     "rest_framework",
     "drf_spectacular",
@@ -109,9 +110,18 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
+# One date-time format with its time zone, "5 Mar 2025, 14:03 UTC", in the admin and on every page (formats/moments.py).
+FORMAT_MODULE_PATH = ["portal.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Outside development the files are served hashed and compressed (the image runs collectstatic:
+# whitenoise's CompressedManifestStaticFilesStorage); DEBUG (make run, make test) serves them as they are.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 STATICFILES_DIRS = [BASE_DIR / "static"]
 _NODE_MODULES = BASE_DIR / "node_modules"
 if _NODE_MODULES.is_dir():
@@ -173,9 +183,12 @@ if STATUS_SYNC not in ("watch", "list"):
     raise ImproperlyConfigured(f"STATUS_SYNC is {STATUS_SYNC!r}: set it to watch (the default) or list.")
 # The watcher lists everything again this often, a safety net under the watches.
 WATCH_RESYNC_SECONDS = env_float("WATCH_RESYNC_SECONDS", 600.0, minimum=5.0)
-# ... and decides every live deployment from what it holds this often: what depends on time (stuck,
-# idle), the spend heartbeat samples below. Keep it below 120 s - SAMPLE_HEARTBEAT_SECONDS.
-WATCH_SWEEP_SECONDS = env_float("WATCH_SWEEP_SECONDS", 30.0, minimum=1.0)
+# ... and decides every live deployment from what its watches hold this often, a safety net under the
+# per-change writes (the spend heartbeat samples have their own, cheaper pace).
+WATCH_SWEEP_SECONDS = env_float("WATCH_SWEEP_SECONDS", 300.0, minimum=1.0)
+# The watcher touches this file every few seconds while its loop runs: the liveness probe of k8s/ and
+# docker-compose reads its age.
+WATCHER_HEARTBEAT_FILE = env_str("WATCHER_HEARTBEAT_FILE", "/tmp/gantry-watcher-heartbeat")
 RECONCILE_INTERVAL_SECONDS = env_float("RECONCILE_INTERVAL_SECONDS", 15.0, minimum=1.0)
 ROLLUP_INTERVAL_SECONDS = env_float("ROLLUP_INTERVAL_SECONDS", 60.0, minimum=1.0)
 # Free GPUs per cluster, region and class are read from the clusters' nodes and pods this often.
@@ -187,9 +200,6 @@ PUSH_RETRY_BASE_SECONDS = env_float("PUSH_RETRY_BASE_SECONDS", 1.0, minimum=0.0)
 SAMPLE_HEARTBEAT_SECONDS = env_float("SAMPLE_HEARTBEAT_SECONDS", 60.0, minimum=1.0)
 if SAMPLE_HEARTBEAT_SECONDS >= max(4 * SYNC_INTERVAL_SECONDS, 120):
     raise ImproperlyConfigured("SAMPLE_HEARTBEAT_SECONDS must be below 120 s and 4 sync intervals")
-if STATUS_SYNC == "watch" and SAMPLE_HEARTBEAT_SECONDS + WATCH_SWEEP_SECONDS >= 120:
-    raise ImproperlyConfigured("SAMPLE_HEARTBEAT_SECONDS + WATCH_SWEEP_SECONDS must be below 120 s: spend "
-                               "metering bridges at most 120 s between two samples.")
 # The cluster's Knative stable window (config-autoscaler `stable-window`; stock 60s, CoreWeave 180s).
 KNATIVE_STABLE_WINDOW_SECONDS = env_float("KNATIVE_STABLE_WINDOW_SECONDS", 60.0, minimum=0.0)
 STUCK_AFTER_SECONDS = env_float("STUCK_AFTER_SECONDS", 60.0, minimum=1.0)
@@ -241,7 +251,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PARSER_CLASSES": ["apibase.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": [
+        "apibase.parsers.JSONParser", "apibase.yaml_parser.YAMLParser", "apibase.yaml_parser.XYAMLParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "apibase.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -257,7 +269,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's configuration (swagger.io/docs/open-source-tools/swagger-ui/usage/configuration/):
+    # `defaultModelsExpandDepth` -1 hides the list of every schema below the operations (each operation still
+    # shows its own); `tryItOutEnabled` opens "Try it out" at once, its body filled from the first example.
+    "SWAGGER_UI_SETTINGS": {"defaultModelsExpandDepth": -1, "tryItOutEnabled": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    # The defaults' enum hook, then request examples that pass validation and summaries without backticks.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "deployments.api.examples.request_examples_add",
+        "portal.api_docs.summaries_plain",
+    ],
 }
 
 CACHES = {
@@ -294,6 +316,37 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Login throttling: failed attempts per username and per client address.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1)
+# Single sign-on with OpenID Connect (mozilla-django-oidc 5; teams/sso.py): on when OIDC_ISSUER is set. The
+# provider's endpoints come from its discovery document at login. Register https://<gantry>/oidc/callback/ as
+# the redirect URI. Users are created at their first login; teams/services_sso.py maps groups to team roles.
+OIDC_ISSUER = env_str("OIDC_ISSUER", "").strip().rstrip("/")
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET", "")  # or a file: OIDC_CLIENT_SECRET_FILE
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGO", "RS256")  # the ID token's signature, checked with the issuer's JWKS
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+OIDC_STAFF_GROUP = env_str("OIDC_STAFF_GROUP", "")  # members are platform staff; unset: staff is set by hand
+OIDC_TIMEOUT = env_float("OIDC_TIMEOUT", 10.0, minimum=0.5)  # each call to the provider (the library waits forever)
+OIDC_USE_PKCE = True
+OIDC_TOKEN_USE_BASIC_AUTH = True  # client_secret_basic: the client authentication every provider must accept
+LOCAL_LOGIN = env_bool("LOCAL_LOGIN", True)
+if OIDC_ISSUER:
+    if not OIDC_ISSUER.startswith("https://") and not (DEBUG and OIDC_ISSUER.startswith("http://")):
+        raise ImproperlyConfigured(f"OIDC_ISSUER={OIDC_ISSUER!r} must be an https:// URL (http only with DEBUG=1, "
+                                   "for a local test provider)")
+    for _name, _value in (("OIDC_CLIENT_ID", OIDC_RP_CLIENT_ID), ("OIDC_CLIENT_SECRET", OIDC_RP_CLIENT_SECRET)):
+        if not _value:
+            raise ImproperlyConfigured(f"{_name} is required with OIDC_ISSUER: copy it from the client registered "
+                                       "at the identity provider (the secret may come from OIDC_CLIENT_SECRET_FILE)")
+    if OIDC_RP_SIGN_ALGO not in {f"{family}{bits}" for family in ("RS", "ES", "HS") for bits in (256, 384, 512)}:
+        raise ImproperlyConfigured(f"OIDC_SIGN_ALGO={OIDC_RP_SIGN_ALGO!r}: use RS256 (most providers), another "
+                                   "RS/ES size, or HS256 for tokens signed with the client secret")
+elif not LOCAL_LOGIN:
+    raise ImproperlyConfigured("LOCAL_LOGIN=0 leaves no way to log in: set OIDC_ISSUER, OIDC_CLIENT_ID and "
+                               "OIDC_CLIENT_SECRET for single sign-on, or keep LOCAL_LOGIN=1")
+AUTHENTICATION_BACKENDS = (["django.contrib.auth.backends.ModelBackend"] if LOCAL_LOGIN else []) + (
+    ["teams.sso.SsoBackend"] if OIDC_ISSUER else [])
+
 # The ingress or load balancer in front of Gantry: the client address is then taken from
 # X-Forwarded-For (the right-most entry that is not one of these), never from the proxy itself.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])

@@ -118,12 +118,12 @@ class SandboxHandler(kmock.KubernetesScaffold):
         if method == "GET" and query.get("watch") in ("true", "1"):
             return await self._watch(raw_request, rt, namespace, name, as_table=as_table, include=include)
         if method == "GET" and name is None:
-            items, rv = store.list(rt, namespace, labels=selector_parse(query.get("labelSelector")),
-                                   fields=selector_parse(query.get("fieldSelector")))
+            labels, fields = selector_parse(query.get("labelSelector")), selector_parse(query.get("fieldSelector"))
             if as_table:
+                items, rv = store.list(rt, namespace, labels=labels, fields=fields)
                 return _json(table(rt, items, version=as_table, include=include, resource_version=rv))
-            return _json({"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                          "metadata": {"resourceVersion": rv}, "items": items})
+            return aiohttp.web.Response(body=store.list_encoded(rt, namespace, labels=labels, fields=fields),
+                                        content_type="application/json")
         if method == "GET":
             obj = store.get(rt, namespace, name)
             return _json(table(rt, [obj], version=as_table, include=include) if as_table else obj)

@@ -14,6 +14,8 @@ import string
 import threading
 import uuid
 
+import orjson
+
 from . import crdschema
 from .errors import STALE_OBJECT, ApiError, already_exists, bad_request, conflict, invalid, not_found
 from .fieldmanagers import apply_merge, managed_fields_for_update
@@ -116,13 +118,25 @@ class Store:
                 raise not_found(rt, name)
             return copy.deepcopy(obj)
 
+    def _matching(self, rt, namespace, labels, fields):
+        """The stored objects a list returns, in the API server's order (namespace, name); not copies."""
+        found = [(key, obj) for key, obj in self._objects.items()
+                 if key[0] == rt and (namespace is None or key[1] == namespace)
+                 and labels_match(labels, obj["metadata"].get("labels")) and fields_match(fields, obj)]
+        found.sort(key=lambda kv: (kv[0][1] or "", kv[0][2]))
+        return [obj for _, obj in found]
+
     def list(self, rt, namespace=None, *, labels=(), fields=()):
         with self._lock:
-            ordered = sorted(self._objects.items(), key=lambda kv: (kv[0][1] or "", kv[0][2]))
-            items = [copy.deepcopy(obj) for (t, ns, _), obj in ordered
-                     if t == rt and (namespace is None or ns == namespace)
-                     and labels_match(labels, obj["metadata"].get("labels")) and fields_match(fields, obj)]
-            return items, str(self._rv)
+            return [copy.deepcopy(obj) for obj in self._matching(rt, namespace, labels, fields)], str(self._rv)
+
+    def list_encoded(self, rt, namespace=None, *, labels=(), fields=()):
+        """A List response body, serialized under the lock instead of deep-copying every object first:
+        a list of 50,000 pods is tens of MB, and the copy alone took seconds."""
+        with self._lock:
+            items = self._matching(rt, namespace, labels, fields)
+            head = {"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": {"resourceVersion": str(self._rv)}}
+            return orjson.dumps(head)[:-1] + b',"items":' + orjson.dumps(items) + b"}"
 
     # --- writes ---
 

@@ -29,10 +29,18 @@ if [ ! -x .venv/bin/python ]; then
   PY=$(python_find)
   "$PY" -m venv .venv
 fi
+# The locked versions (requirements/dev.txt: the app with its sandbox and test extras, every package pinned with
+# its hashes; scripts/lock.sh regenerates it from pyproject.toml), then the project itself without resolving again.
 stamp=.venv/.installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/dev.txt -nt "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e '.[test]'
+  .venv/bin/pip install -q --require-hashes -r requirements/dev.txt
+  .venv/bin/pip install -q --no-deps -e '.[sandbox,test]'
+  # A dependency added to pyproject.toml but not to the lock is missing now: say so rather than fail later.
+  if ! broken=$(.venv/bin/pip check); then
+    echo "$broken"$'\n'"run scripts/lock.sh: the lock files are behind pyproject.toml" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi
 if [ ! -x /usr/bin/chromium ]; then

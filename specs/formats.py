@@ -4,7 +4,10 @@ The Kubernetes and Knative rules these follow are ASCII-only, so every class her
 """
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+# Money is written one way everywhere (pages, messages, the admin, the audit log): formats/money.py, below every
+# app, since catalog writes prices into audit events too. The spec's messages take it from here.
+from formats.money import money, money_rate  # noqa: F401 (re-exported)
 
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 SECRET_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -39,43 +42,3 @@ def duration_seconds(text):
         return None
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-# Money, one way everywhere (pages, messages, the admin): amounts to the cent, $1,234.56; prices per hour
-# to the digits below a cent that matter, at most 4 decimals ($0.0125, $0.035, $2.21).
-CENT = Decimal("0.01")
-RATE_STEP = Decimal("0.0001")
-
-
-def _decimal(value):
-    try:
-        return Decimal(str(value if value is not None and value != "" else 0))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-
-
-def _dollars(amount, places):
-    return f"{'−' if amount < 0 else ''}${abs(amount):,.{places}f}"
-
-
-def money(value):
-    """$1,234.56; above zero but under a cent: <$0.01; not a number: ''."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    cents = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    return "<$0.01" if amount > 0 and not cents else _dollars(cents, 2)
-
-
-def money_rate(value):
-    """A price per hour (or per GB-month): two decimals, more only when they matter; under $0.0001: <$0.0001."""
-    amount = _decimal(value)
-    if amount is None:
-        return ""
-    if amount > 0 and not amount.quantize(RATE_STEP, rounding=ROUND_HALF_UP):
-        return "<$0.0001"
-    amount = amount.quantize(RATE_STEP, rounding=ROUND_HALF_UP)
-    places = 4
-    while places > 2 and amount == amount.quantize(Decimal(1).scaleb(1 - places)):
-        places -= 1
-    return _dollars(amount, places)

@@ -7,12 +7,13 @@ from datetime import UTC, datetime, time
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from formats.money import money as money_text
 from notifications.models import EventKind
 from notifications.services import notify_once
 from teams.models import Team
 
 from .metering import money
-from .models import DailySpend
+from .selectors import teams_month_to_date
 
 
 def budget_level(spent, budget):
@@ -24,13 +25,10 @@ def budget_level(spent, budget):
 
 
 def team_month_to_date(*, team, today=None):
-    today = today or timezone.now().date()
-    totals = DailySpend.objects.filter(team=team, day__gte=today.replace(day=1), day__lte=today).aggregate(
-        cost=Sum("cost_usd"), warm=Sum("warm_cost_usd"), today=Sum("cost_usd", filter=Q(day=today))
-    )
-    spent, budget = money(totals["cost"]), team.monthly_budget_usd
+    totals = teams_month_to_date([team.pk], today=today).get(team.pk, {})
+    spent, budget = money(totals.get("month")), team.monthly_budget_usd
     return {
-        "spent_usd": spent, "warm_usd": money(totals["warm"]), "today_usd": money(totals["today"]),
+        "spent_usd": spent, "warm_usd": money(totals.get("warm")), "today_usd": money(totals.get("today")),
         "budget_usd": budget, "percent": int(spent * 100 / budget) if budget else (100 if spent else 0),
         "level": budget_level(spent, budget),
     }
@@ -52,8 +50,8 @@ def budget_alerts_send(*, today=None):
         kinds = {"warn": [EventKind.BUDGET_80], "over": [EventKind.BUDGET_80, EventKind.BUDGET_100]}.get(level, [])
         for kind in kinds:
             percent = 100 if kind == EventKind.BUDGET_100 else 80
-            message = (f"Team {team.slug} has spent ${spent} of its ${team.monthly_budget_usd} monthly budget "
-                       f"({percent} % reached); new requests over budget wait for platform staff.")
+            message = (f"Team {team.slug} has spent {money_text(spent)} of its {money_text(team.monthly_budget_usd)} "
+                       f"monthly budget ({percent} % reached); new requests over budget wait for platform staff.")
             if notify_once(kind=kind, team=team, since=since, message=message,
                            data={"spent_usd": str(spent), "budget_usd": str(team.monthly_budget_usd)}):
                 sent.append((team.slug, kind))

@@ -42,3 +42,19 @@ class DailySpend(models.Model):
         ordering = ["day"]
         constraints = [models.UniqueConstraint(fields=["deployment", "day"], name="one_rollup_per_day")]
         indexes = [models.Index(fields=["team", "day"])]
+
+
+class TeamDailySpend(models.Model):
+    """DailySpend summed per team and day, for month-to-date: about 30 rows a team instead of one per
+    deployment and day. Written by spend.rollups with every DailySpend upsert, for the days it wrote;
+    readers take today from DailySpend itself (spend.selectors.teams_month_to_date)."""
+
+    team = models.ForeignKey("teams.Team", on_delete=models.CASCADE, related_name="team_daily_spend")
+    day = models.DateField()
+    gpu_hours = models.DecimalField(max_digits=16, decimal_places=6, default=0)
+    cost_usd = models.DecimalField(max_digits=16, decimal_places=6, default=0)
+    warm_cost_usd = models.DecimalField(max_digits=16, decimal_places=6, default=0)
+
+    class Meta:
+        ordering = ["team", "day"]
+        constraints = [models.UniqueConstraint(fields=["team", "day"], name="one_team_rollup_per_day")]

@@ -1,15 +1,17 @@
 """Spend rolled up per deployment per day (DailySpend), so spend questions stay fast as samples grow.
 
 `spend_rollup` recomputes DailySpend from the samples (an idempotent upsert: the same samples
-give the same row). Samples older than the sample retention are thinned only once their day is
-rolled up, and days that old are never recomputed, so thinning cannot change spend.
+give the same row), and with it the per-team sums of the days it wrote (TeamDailySpend), in the
+same transaction, so the team totals a month-to-date reads never disagree with the rows. Samples
+older than the sample retention are thinned only once their day is rolled up, and days that old are
+never recomputed, so thinning cannot change spend.
 """
 
 from collections import defaultdict
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max, Min
+from django.db.models import Max, Min, Sum
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
@@ -27,7 +29,7 @@ from .metering import (
     warm_windows,
 )
 from .budgets import budget_alerts_send
-from .models import DailySpend, StatusSample
+from .models import DailySpend, StatusSample, TeamDailySpend
 
 
 def _deployments():
@@ -131,7 +133,8 @@ def samples_thin(*, now=None):
             # Never rolled up (e.g. the rollup task was down): roll up before the samples go.
             start, end = day_bounds(d)
             ids = set(StatusSample.objects.filter(at__gte=start, at__lt=end).values_list("deployment_id", flat=True))
-            _rollup_rows(d, deployments_meter(ids, start=start, end=end, now=now))
+            with transaction.atomic():
+                _rollup_rows(d, deployments_meter(ids, start=start, end=end, now=now))
     deleted, _ = StatusSample.objects.filter(at__lt=cutoff - max_sample_gap()).delete()
     return deleted
 
@@ -148,6 +151,25 @@ def _rollup_rows(d, meters):
         rows, update_conflicts=True, unique_fields=["deployment", "day"],
         update_fields=["gpu_hours", "cost_usd", "warm_cost_usd", "team"],
     )
+    team_spend_refresh(day=d, team_ids=set(teams.values()))
+    return len(rows)
+
+
+def team_spend_refresh(*, day, team_ids=None):
+    """Recompute TeamDailySpend for one day from DailySpend: every team's, or those of `team_ids` (the teams
+    whose rows were just written; the (team, day) index then reads only theirs). Returns the rows written."""
+    detail = DailySpend.objects.filter(day=day)
+    if team_ids is not None:
+        detail = detail.filter(team_id__in=team_ids)
+    sums = detail.values("team_id").annotate(gpu=Sum("gpu_hours"), cost=Sum("cost_usd"), warm=Sum("warm_cost_usd"))
+    rows = [TeamDailySpend(team_id=s["team_id"], day=day, gpu_hours=s["gpu"], cost_usd=s["cost"],
+                           warm_cost_usd=s["warm"]) for s in sums.order_by()]
+    TeamDailySpend.objects.bulk_create(rows, update_conflicts=True, unique_fields=["team", "day"],
+                                       update_fields=["gpu_hours", "cost_usd", "warm_cost_usd"])
+    stale = TeamDailySpend.objects.filter(day=day).exclude(team_id__in=[r.team_id for r in rows])
+    if team_ids is not None:
+        stale = stale.filter(team_id__in=team_ids)
+    stale.delete()
     return len(rows)
 
 

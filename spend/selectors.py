@@ -1,12 +1,36 @@
 """Spend reports for a team or a deployment, read from the daily rollups."""
 
-from django.db.models import Q, Sum
+from django.db.models import BooleanField, Q, Sum, Value
 from django.utils import timezone
 
 from catalog.pricebook import PriceBook
 
 from .metering import ZERO, money
-from .models import DailySpend, StatusSample
+from .models import DailySpend, StatusSample, TeamDailySpend
+
+
+def teams_month_to_date(team_ids, *, today=None):
+    """{team id: {"month", "today", "warm"}} in dollars, unrounded, from the 1st to `today`, in one query whatever
+    the number of deployments: the days before today from the team rollup (TeamDailySpend, about 30 rows a
+    team), today from DailySpend, whose rows the rollup task rewrites all day long. Teams without spend are
+    absent."""
+    today = today or timezone.now().date()
+    sums = {"cost": Sum("cost_usd"), "warm": Sum("warm_cost_usd")}
+    columns = ("team_id", "cost", "warm", "is_today")
+    closed = (TeamDailySpend.objects.filter(team_id__in=team_ids, day__gte=today.replace(day=1), day__lt=today)
+              .order_by().values("team_id").annotate(**sums, is_today=Value(False, output_field=BooleanField()))
+              .values_list(*columns))
+    live = (DailySpend.objects.filter(team_id__in=team_ids, day=today)
+            .order_by().values("team_id").annotate(**sums, is_today=Value(True, output_field=BooleanField()))
+            .values_list(*columns))
+    out = {}
+    for team_id, cost, warm, is_today in closed.union(live, all=True).order_by():
+        totals = out.setdefault(team_id, {"month": ZERO, "today": ZERO, "warm": ZERO})
+        totals["month"] += cost or ZERO
+        totals["warm"] += warm or ZERO
+        if is_today:
+            totals["today"] = cost or ZERO
+    return out
 
 
 def team_spend_by_day(*, team, start, end):

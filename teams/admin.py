@@ -5,7 +5,7 @@ from django.db.models import Count
 
 from audit.admin import AuditedModelAdmin
 
-from .models import Membership, Team
+from .models import Membership, SsoGroupMapping, Team
 from .services_admin import membership_remove, membership_set, team_limits_set
 
 LIMIT_FIELDS = ("monthly_budget_usd", "gpu_quota")
@@ -14,7 +14,8 @@ LIMIT_FIELDS = ("monthly_budget_usd", "gpu_quota")
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 1
-    fields = ("user", "role")
+    fields = ("user", "role", "granted_by_sso")
+    readonly_fields = ("granted_by_sso",)
     raw_id_fields = ("user",)
 
 
@@ -63,3 +64,16 @@ class TeamAdmin(AuditedModelAdmin):
                 # Another person on an existing row: the old membership goes, the new one is added.
                 membership_remove(user=request.user, membership=Membership.objects.get(pk=membership.pk))
             membership_set(user=request.user, team=form.instance, member=membership.user, role=membership.role)
+
+
+@admin.register(SsoGroupMapping)
+class SsoGroupMappingAdmin(AuditedModelAdmin):
+    """Which identity-provider group gives which team role; applied at each single sign-on login."""
+
+    audit_kind = "team"
+    list_display = ("group", "team", "role")
+    list_filter = ("role", "team")
+    search_fields = ("group", "team__slug")
+
+    def audit_team(self, obj):
+        return obj.team

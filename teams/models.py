@@ -41,6 +41,12 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    granted_by_sso = models.BooleanField(
+        "granted by SSO",
+        default=False,
+        help_text="Set from the user's identity-provider groups at each single sign-on login; "
+                  "a change made here by staff makes it a manual membership, which SSO leaves alone",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")]
@@ -51,6 +57,41 @@ class Membership(models.Model):
     @property
     def can_deploy(self):
         return self.role in DEPLOY_ROLES
+
+
+class SsoGroupMapping(models.Model):
+    """An identity-provider group that gives its members a role in a team, applied at each SSO login."""
+
+    group = models.CharField(
+        max_length=255,
+        help_text="The group exactly as the identity provider sends it in the groups claim, e.g. ml-nlp-deployers",
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="sso_mappings")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta:
+        ordering = ["group", "team__slug"]
+        verbose_name = "SSO group mapping"
+        constraints = [models.UniqueConstraint(fields=["group", "team"], name="one_role_per_group_and_team")]
+
+    def __str__(self):
+        return f"{self.group} → {self.team} as {self.role}"
+
+
+class SsoIdentity(models.Model):
+    """Which identity-provider account (issuer and subject, the OIDC `sub`) a Gantry user logs in as."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    last_login_groups = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        verbose_name_plural = "SSO identities"
+        constraints = [models.UniqueConstraint(fields=["issuer", "subject"], name="one_user_per_sso_subject")]
+
+    def __str__(self):
+        return f"{self.user} ({self.subject} at {self.issuer})"
 
 
 def token_hash(key):

@@ -34,12 +34,12 @@ def team_limits_set(*, user, team, monthly_budget_usd=None, gpu_quota=None):
 
 @transaction.atomic
 def membership_set(*, user, team, member, role):
-    """Add a member or change their role."""
+    """Add a member or change their role. Staff setting it makes it manual: single sign-on leaves it alone."""
     membership, created = Membership.objects.get_or_create(team=team, user=member, defaults={"role": role})
     old = None if created else membership.role
-    if not created and membership.role != role:
-        membership.role = role
-        membership.save(update_fields=["role"])
+    if not created and (membership.role != role or membership.granted_by_sso):
+        membership.role, membership.granted_by_sso = role, False
+        membership.save(update_fields=["role", "granted_by_sso"])
     if created or old != role:
         _record(user=user, team=team, message=f"Team {team.slug}: {member.get_username()} is now {role}",
                 diff=[{"field": f"members.{member.get_username()}", "old": old, "new": role}])

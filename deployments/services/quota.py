@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from formats.money import money
 from specs.checker import Issue
 from specs.cpu import on_cpu
 from spend.budgets import team_month_to_date
@@ -40,9 +41,9 @@ def quota_check(*, team, spec, cost, exclude_deployment=None, lock=False):
     remaining = max(team.monthly_budget_usd - spent - committed, Decimal(0))
     if monthly > remaining:
         return Issue("over_quota", "compute.gpu_class",
-                     f"Up to ${monthly:,.2f} a month is over what is left of team {team.slug}'s budget: "
-                     f"${remaining:,.2f} of ${team.monthly_budget_usd:,.2f} after ${spent:,.2f} spent this month "
-                     f"and up to ${committed:,.2f} a month its other deployments may cost. "
+                     f"Up to {money(monthly)} a month is over what is left of team {team.slug}'s budget: "
+                     f"{money(remaining)} of {money(team.monthly_budget_usd)} after {money(spent)} spent this month "
+                     f"and up to {money(committed)} a month its other deployments may cost. "
                      "Lower max replicas or pick a cheaper GPU class, or ask platform staff to approve it.")
     return None
 

@@ -3,10 +3,11 @@
 Three paces:
 - every FLUSH_SECONDS, the deployments whose objects changed are decided and written: a pod that
   changes reaches the database within a fraction of a second;
-- every settings.WATCH_SWEEP_SECONDS, every live deployment is decided from what the watches hold
-  (what depends on time: stuck, idle; the spend heartbeat samples; a deployment pushed after its
-  objects' last event); only rows where something changed are written, then one UPDATE of
-  last_synced_at for the deployments of the clusters being watched;
+- every HEARTBEAT_SECONDS, heartbeat samples for spend, in SQL (sync.heartbeats_write): a deployment
+  nothing happened to still gets a sample every SAMPLE_HEARTBEAT_SECONDS, without being decided;
+- every settings.WATCH_SWEEP_SECONDS, every live deployment is decided from what the watches hold, a
+  safety net (a deployment pushed after its objects' last event, say); only rows where something
+  changed are written;
 - the watches list again every settings.WATCH_RESYNC_SECONDS, in their own threads (clusters/watch.py).
 
 Deciding is sync's (sync.observations_apply, sync._observation), so the watcher and the list sync
@@ -15,31 +16,58 @@ never holds up the others: each cluster's watches run in threads of their own.
 """
 
 import logging
+import os
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from clusters.client import default_cluster_configured
+from clusters.labels import namespace_for
 from clusters.models import Cluster
 from clusters.selectors import clusters_by_region
 from clusters.watch import ClusterWatch
 
 from ..models import Deployment
 from ..state import SYNCED_STATUSES
-from .sync import _cron_children, _observation, observations_apply
+from .sync import _cron_children, _observation, heartbeats_write, ids_in, observations_apply
 
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.1
+# Under a stream of changes, writes are batched at most this often: one transaction per change cost the
+# watcher most of its CPU at 5,000 deployments (bench/bench_watch.py); a lone change is still written at once.
+FLUSH_GAP_SECONDS = 0.5
+ALIVE_SECONDS = 5.0  # the probe's file is touched this often (k8s/base/watcher.yaml allows 60 s)
+HEARTBEAT_SECONDS = 15.0  # how often heartbeat samples are looked for (they are due every SAMPLE_HEARTBEAT_SECONDS)
 CLUSTERS_REFRESH_SECONDS = 30.0  # staff add, disable or reassign clusters in the admin console
 DEFAULT = "default"  # the name of settings.KUBECONFIG's cluster, as messages call it
 
 
 def _watch_name(ref):
     return ref.name if ref is not None else DEFAULT
+
+
+@dataclass(frozen=True, slots=True)
+class _Live:
+    """What deciding needs of a live deployment before its row is read: a sweep of thousands reads
+    these as tuples instead of model instances."""
+
+    pk: int
+    name: str
+    target: str
+    current_run: int | None
+    scheduled: bool
+    region: str
+    team_slug: str
+
+    @property
+    def namespace(self):
+        return namespace_for(self.team_slug)
 
 
 class Watcher:
@@ -93,11 +121,13 @@ class Watcher:
                 children[d.pk] = started.get(d.name, [])
         if not observations:
             return 0, 0
-        return observations_apply(observations, children, now, changed_only=changed_only)
+        # Heartbeat samples are heartbeats_write's: a sweep writes only what the cluster changed.
+        return observations_apply(observations, children, now, changed_only=changed_only, heartbeats=False)
 
     def _live(self, **filters):
-        return (Deployment.objects.filter(status__in=SYNCED_STATUSES, **filters).select_related("team")
-                .only("id", "name", "target", "current_run", "scheduled", "region", "team__slug"))
+        rows = (Deployment.objects.filter(status__in=SYNCED_STATUSES, **filters)
+                .values_list("id", "name", "target", "current_run", "scheduled", "region", "team__slug"))
+        return [_Live(*row) for row in rows]
 
     def flush(self):
         """Decide the deployments whose objects changed; mark a cluster's deployments while it is down."""
@@ -128,9 +158,20 @@ class Watcher:
         watch = self.watches[name]
         mine = [d for d in self._live() if self._on(d) == name]
         written, _ = self._decide(mine, watch, now, changed_only=True)
-        Deployment.objects.filter(pk__in=[d.pk for d in mine]).update(last_synced_at=now)
+        Deployment.objects.filter(pk__in=ids_in(d.pk for d in mine)).update(last_synced_at=now)
         self._swept.add(name)
         return written
+
+    def heartbeats(self, now=None):
+        """Heartbeat samples for the deployments of the clusters being watched (not of one that is down:
+        what it runs is unknown, and spend stops counting after the gap, as with the list sync)."""
+        healthy = {name for name, w in self.watches.items()
+                   if name in self._swept and w.mirror.problem is None}
+        served = {region: _watch_name(ref) for region, ref in self._routes.items()}
+        where = Q(region__in=[region for region, name in served.items() if name in healthy])
+        if DEFAULT in healthy:
+            where |= ~Q(region__in=list(served))
+        return heartbeats_write(now or timezone.now(), where=where)
 
     def sweep(self):
         now, written = timezone.now(), 0
@@ -145,7 +186,7 @@ class Watcher:
         if self._marked.get(name) == message:
             return
         ids = [d.pk for d in self._live() if self._on(d) == name]
-        Deployment.objects.filter(pk__in=ids).update(status_message=message[:2000])
+        Deployment.objects.filter(pk__in=ids_in(ids)).update(status_message=message[:2000])
         self._marked[name] = message
 
     # --- the process ---
@@ -154,14 +195,26 @@ class Watcher:
         """Until `stop` (a threading.Event) is set."""
         self.clusters_refresh()
         next_sweep = time.monotonic() + self.sweep_seconds
+        next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
         next_refresh = time.monotonic() + CLUSTERS_REFRESH_SECONDS
+        last_flush, next_alive = 0.0, 0.0
         try:
             while not stop.wait(FLUSH_SECONDS):
+                if time.monotonic() >= next_alive:
+                    _alive()
+                    next_alive = time.monotonic() + ALIVE_SECONDS
                 try:
-                    result = self.flush()
+                    result = (0, 0)
+                    if time.monotonic() - last_flush >= FLUSH_GAP_SECONDS:
+                        result = self.flush()
+                        if result != (0, 0):
+                            last_flush = time.monotonic()
                     if time.monotonic() >= next_sweep:
                         self.sweep()
                         next_sweep = time.monotonic() + self.sweep_seconds
+                    if time.monotonic() >= next_heartbeat:
+                        self.heartbeats()
+                        next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
                     if time.monotonic() >= next_refresh:
                         self.clusters_refresh()
                         next_refresh = time.monotonic() + CLUSTERS_REFRESH_SECONDS
@@ -173,6 +226,17 @@ class Watcher:
                     stop.wait(1.0)
         finally:
             self.stop()
+
+
+def _alive():
+    """Touch the heartbeat file the probes read (every pass of the loop, failed or not: a database that is
+    down is not a reason to restart the watcher)."""
+    path = settings.WATCHER_HEARTBEAT_FILE
+    try:
+        with open(path, "a"):
+            os.utime(path)
+    except OSError as exc:
+        log.warning("cannot touch the watcher heartbeat file %s: %s", path, exc)
 
 
 def deployments_by_cluster():

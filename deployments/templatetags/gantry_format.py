@@ -2,51 +2,38 @@
 
 One format each, so two pages never show the same figure two ways:
 - money: $1,234.56 (amounts); prices per hour keep the digits below a cent that matter, up to 4
-  decimals ($0.0125/h, $2.21/h): specs/formats.py, which the spec's own messages use too;
-- a moment: "5 Mar 2025, 14:03 UTC" (in the current time zone, named); a day: "5 Mar 2025";
+  decimals ($0.0125/h, $2.21/h): formats/money.py, which the spec's messages and the audit log use too;
+- a moment: "5 Mar 2025, 14:03 UTC" (in the current time zone, named); a day: "5 Mar 2025": formats/moments.py,
+  with the admin's own DATETIME_FORMAT and DATE_FORMAT (portal/formats/en/formats.py);
 - "just now" for under a minute, else "5 minutes ago";
 - spec messages (written for the API, with `field.paths` in backticks) shown with the wizard's labels.
 
-Code that formats outside a template (form choices, the admin) calls `money`, `money_rate` (from
-specs/formats.py) and `moment` (here).
+Code that formats outside a template (form choices, the admin, audit messages) calls `money`, `money_rate`
+(formats/money.py) and `moment` (formats/moments.py) itself.
 """
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.dateparse import parse_datetime
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 
-from specs.formats import money, money_rate
+from formats.money import money, money_rate
+from formats.moments import day as day_text
+from formats.moments import moment
 from specs.schema import FIELDS
 
 register = template.Library()
-
-MOMENT_FORMAT = "j M Y, H:i T"
-DAY_FORMAT = "j M Y"
 
 
 def _as_moment(value):
     if isinstance(value, str):
         value = parse_datetime(value)
     return value
-
-
-def moment(value):
-    """'5 Mar 2025, 14:03 UTC' in the current time zone; a date alone: '5 Mar 2025'; nothing: ''."""
-    value = _as_moment(value)
-    if isinstance(value, datetime):
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value, timezone.get_current_timezone())
-        return date_format(timezone.localtime(value), MOMENT_FORMAT)
-    if isinstance(value, date):
-        return date_format(value, DAY_FORMAT)
-    return ""
 
 
 @register.filter(name="usd")
@@ -67,10 +54,7 @@ def when_filter(value):
 @register.filter
 def day(value):
     """'5 Mar 2025'."""
-    value = _as_moment(value)
-    if isinstance(value, datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-    return date_format(value, DAY_FORMAT) if isinstance(value, date) else ""
+    return day_text(value)
 
 
 @register.filter

@@ -78,6 +78,8 @@ def deployment_detail(request, pk):
         "runs": deployment_runs(deployment) if deployment.target == Target.ARGO else [],
         "next_run": (deployment.current_run or 0) + 1,
     }
+    if not context.get("reached_cluster"):
+        context["traffic"] = None  # nothing of it runs: no traffic to split
     return render(request, template, context)
 
 

@@ -4,8 +4,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from deployments.api.listing import deployment_list_items
 from deployments.api.serializers import DeploymentSerializer

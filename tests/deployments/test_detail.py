@@ -264,7 +264,7 @@ def test_a_rejected_request_shows_no_sync_ledger_teardown_or_url(dep, owner, log
     dep.save()
     page = login(owner).get(f"/deployments/{dep.pk}/").content.decode()
     for absent in ('id="synced"', "Not synced yet", 'id="ledger"', 'id="teardown"', 'id="access"', "none yet",
-                   'id="logs"', 'id="k8s-events"', 'id="charts"'):
+                   'id="logs"', 'id="k8s-events"', 'id="charts"', 'id="traffic"'):
         assert absent not in page, absent
     assert "Use an A40 instead" in page and "Nothing of this request reached the cluster" in page
     # Discarding it needs no typed name: nothing runs.

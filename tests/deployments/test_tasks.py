@@ -91,7 +91,7 @@ def test_every_name_dispatch_and_beat_use_is_a_registered_task(settings):
     from deployments import dispatch
     from portal.celery import app
 
-    names = {dispatch.PUSH, dispatch.TEARDOWN, dispatch.SYNC, dispatch.RECONCILE, dispatch.ROLLUP}
+    names = {dispatch.PUSH, dispatch.TEARDOWN, dispatch.SYNC, dispatch.RECONCILE, dispatch.ROLLUP, dispatch.CAPACITY}
     app.loader.import_default_modules()
     assert names <= set(app.tasks)
     assert {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()} <= names
@@ -116,3 +116,13 @@ def test_a_teardown_the_cluster_refuses_ends_visible_and_can_be_retried(sandbox,
     tasks.teardown_deployment.apply(args=[d.pk])
     assert Deployment.objects.get(pk=d.pk).status == Status.DELETED
     assert sandbox.object(KSVC, "tenant-nlp", "llama-chat") is None
+
+
+def test_the_capacity_task_writes_what_the_cluster_reports(sandbox, sandbox_kubeconfig, db):
+    from catalog.models import RegionOffering
+
+    result = tasks.refresh_capacity.apply().get()
+
+    assert result["read"] == ["default"] and not result["failed"]
+    a40 = RegionOffering.objects.get(region__code="LAS1", gpu_class__name="A40")
+    assert a40.reported_at is not None and a40.available_source == "reported"

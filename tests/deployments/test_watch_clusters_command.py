@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
@@ -21,7 +22,7 @@ def test_the_watcher_process_keeps_deployments_in_step_and_stops_on_sigterm(
     log_path = tmp_path / "watcher.log"
     env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
            "KUBECONFIG": sandbox_kubeconfig, "DEBUG": "1", "SECURE_HTTPS": "0", "STATUS_SYNC": "watch",
-           "PYTHONUNBUFFERED": "1"}
+           "PYTHONUNBUFFERED": "1", "WATCHER_HEARTBEAT_FILE": str(tmp_path / "alive")}
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "manage.py", "watch_clusters"], cwd=PROJECT_DIR, env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -35,6 +36,8 @@ def test_the_watcher_process_keeps_deployments_in_step_and_stops_on_sigterm(
         wait_for(lambda: Deployment.objects.get(pk=d.pk).status == Status.RUNNING, timeout=30,
                  message=f"chat running; watcher log:\n{log_path.read_text()[-3000:]}")
         assert Deployment.objects.get(pk=d.pk).ready_pods == 1
+        # The file the liveness probes of k8s/ and docker-compose read (their command: its age under 60 s).
+        assert time.time() - (tmp_path / "alive").stat().st_mtime < 60
 
         os.killpg(proc.pid, signal.SIGTERM)
         assert proc.wait(15) == 0

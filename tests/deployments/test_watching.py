@@ -123,6 +123,12 @@ def test_a_sweep_of_unchanged_deployments_writes_no_row(sandbox, sandbox_kubecon
     _flushed_until(w, lambda: Deployment.objects.filter(status=Status.RUNNING).count() == 5, "5 running")
 
     assert w.sweep() == 0, "nothing changed: no deployment row rewritten"
+    # A heartbeat that is due is heartbeats_write's (in SQL), not a reason for the sweep to rewrite rows.
+    from datetime import timedelta
+
+    from django.utils import timezone
+    Deployment.objects.update(sampled_at=timezone.now() - timedelta(minutes=5))
+    assert w.sweep() == 0
 
 
 def test_one_cluster_down_marks_only_its_deployments_and_they_recover(
@@ -155,3 +161,39 @@ def test_one_cluster_down_marks_only_its_deployments_and_they_recover(
     _flushed_until(w, lambda: not _row(chicago).status_message.startswith("cluster"), "chicago recovered",
                    timeout=20)
     assert chicago.status == Status.RUNNING
+
+
+def test_heartbeat_samples_come_for_quiet_deployments_and_not_for_a_cluster_that_is_down(
+        sandbox, sandbox_b, settings, deployer, watcher):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from spend.models import StatusSample
+
+    settings.KUBECONFIG = ""
+    for name, box, region in (("las", sandbox, "LAS1"), ("ord", sandbox_b, "ORD1")):
+        Cluster.objects.create(name=name, kubeconfig_path=box.kubeconfig_path).regions.set(
+            [Region.objects.get(code=region)])
+    vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"})
+    chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
+    w = watcher()
+    simulate(sandbox)
+    simulate(sandbox_b)
+    _flushed_until(w, lambda: _row(vegas).status == Status.RUNNING and _row(chicago).status == Status.RUNNING,
+                   "both running")
+    sandbox_b.fail_next("*", r".*", status=503, times=None)
+    sandbox_b.watches_drop()
+    _flushed_until(w, lambda: _row(chicago).status_message.startswith("cluster ord"), "ord down")
+    long_ago = timezone.now() - timedelta(seconds=settings.SAMPLE_HEARTBEAT_SECONDS + 5)
+    Deployment.objects.update(sampled_at=long_ago, last_synced_at=long_ago)
+    before = {d: StatusSample.objects.filter(deployment=d).count() for d in (vegas, chicago)}
+
+    assert w.heartbeats() == 1
+
+    sample = StatusSample.objects.filter(deployment=vegas).latest("at")
+    assert StatusSample.objects.filter(deployment=vegas).count() == before[vegas] + 1
+    assert (sample.status, sample.ready_pods, sample.gpus_in_use) == (Status.RUNNING, 1, vegas.gpus_per_replica)
+    assert _row(vegas).sampled_at > long_ago and vegas.last_synced_at > long_ago
+    assert StatusSample.objects.filter(deployment=chicago).count() == before[chicago], "ord is down: no heartbeat"
+    assert w.heartbeats() == 0, "not due again yet"

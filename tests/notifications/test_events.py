@@ -104,6 +104,6 @@ def test_budget_alerts_go_out_once_a_month_at_80_and_100_percent(team, owner, di
     import json
 
     texts = [json.loads(body)["text"] for _headers, body in receiver.requests]
-    assert len(texts) == 2 and "$850.00 of its $1000" in texts[0] and "100 % reached" in texts[1]
+    assert len(texts) == 2 and "$850.00 of its $1,000.00" in texts[0] and "100 % reached" in texts[1]
     # A new month starts the count again.
     assert budget_alerts_send(today=date(2026, 12, 1)) == []  # nothing spent in December yet

@@ -123,7 +123,7 @@ def test_an_unreachable_redis_is_reported_not_a_failed_scrape(client, monkeypatc
 
 
 def test_gunicorn_workers_share_one_metrics_directory(tmp_path, monkeypatch):
-    # The web role's gunicorn config (Dockerfile, docker-compose.yml, k8s/40-web.yaml) empties the
+    # The web role's gunicorn config (Dockerfile, docker-compose.yml, k8s/base/web.yaml) empties the
     # multiprocess directory at start and marks a dead worker's files, as prometheus_client documents.
     from types import SimpleNamespace
 

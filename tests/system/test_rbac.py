@@ -1,37 +1,27 @@
-"""k8s/: Gantry's own manifests parse, and its ClusterRole allows exactly what Gantry does.
+"""k8s/: Gantry's own manifests, as `kubectl kustomize` renders each overlay, and its ClusterRole allows
+exactly what Gantry does.
 
 The requests Gantry really sends to the sandbox API while it pushes, syncs, reconciles, reads
 events and tears down every kind of deployment are mapped to RBAC (group, resource, verb) and
-checked against k8s/10-rbac.yaml: nothing it needs is missing, nothing granted goes unused.
+checked against the ClusterRole (k8s/base/rbac.yaml): nothing it needs is missing, nothing granted goes unused.
 """
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
 
 import clusters as cluster
+from clusters.watch import WATCHED, ClusterWatch
 from deployments.services import lifecycle, push
 from deployments.services.reconcile import reconcile
 from deployments.services.sync import status_sync
-from tests.cluster_helpers import deployment_pushed
+from tests.cluster_helpers import deployment_pushed, wait_for
 from tests.factories import batch_spec
+from tests.k8s_helpers import OVERLAYS, granted, rendered
 
-K8S = Path(__file__).resolve().parents[2] / "k8s"
 PATH_RE = re.compile(r"^/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)(?:/namespaces/[^/]+)?/(?P<resource>[^/?]+)"
                      r"(?P<name>/[^/?]+)?(?P<sub>/[^/?]+)?")
 VERBS = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
-
-
-def _documents():
-    return [doc for path in sorted(K8S.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
-
-
-def _granted():
-    [role] = [d for d in _documents() if d["kind"] == "ClusterRole"]
-    return {(group, resource, verb) for rule in role["rules"] for group in rule["apiGroups"]
-            for resource in rule["resources"] for verb in rule["verbs"]}
 
 
 def _needed(requests):
@@ -48,30 +38,56 @@ def _needed(requests):
         elif match["name"]:
             verb = VERBS[request.method]
         else:
-            verb = "watch" if "watch=true" in (request.query or "") else {"GET": "list"}.get(request.method,
-                                                                                              VERBS[request.method])
+            # A watch is a GET of the collection with ?watch=true (the watcher sends watch=1, also true).
+            watching = request.method == "GET" and (request.query or {}).get("watch") in ("true", "1")
+            verb = "watch" if watching else {"GET": "list"}.get(request.method, VERBS[request.method])
         needed.add((match["group"] or "", resource, verb))
         if "apply-patch" in (request.content_type or ""):
             needed.add((match["group"] or "", resource, "create"))  # apply creates what is missing
     return needed
 
 
-def test_every_portal_manifest_parses_and_uses_the_service_account():
-    docs = _documents()
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_portal_manifest_renders_and_uses_the_service_account(overlay):
+    docs = rendered(overlay)
     kinds = {d["kind"] for d in docs}
-    assert {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Secret", "Job",
-            "Deployment", "Service"} <= kinds
-    for doc in docs:
-        if doc["kind"] in ("Deployment", "Job"):
-            assert doc["spec"]["template"]["spec"]["serviceAccountName"] == "gantry"
-    components = {d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"}
-    assert components == {"gantry-web", "gantry-worker", "gantry-beat"}
+    assert {"Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Job",
+            "Deployment", "Service", "PodDisruptionBudget", "NetworkPolicy"} <= kinds
+    gantry = [d for d in docs if d["kind"] in ("Deployment", "Job")
+              and d["metadata"]["labels"].get("app.kubernetes.io/name") == "gantry"]
+    for doc in gantry:
+        assert doc["spec"]["template"]["spec"]["serviceAccountName"] == "gantry"
+    components = {d["metadata"]["name"] for d in gantry if d["kind"] == "Deployment"}
+    assert components == {"gantry-web", "gantry-worker", "gantry-beat", "gantry-watcher"}
+    # The credentials Secret is created out of band: an apply must never overwrite it with placeholders.
+    secrets = [d for d in docs if d["kind"] == "Secret" and d["metadata"]["name"].startswith("gantry-secrets")]
+    assert len(secrets) == {"plain": 0, "demo": 1}[overlay]  # the demo generates its throw-away one
 
 
 def test_the_role_never_grants_secrets_or_wildcards():
-    for group, resource, verb in _granted():
+    for group, resource, verb in granted(rendered()):
         assert "*" not in (group, resource, verb)
         assert resource != "secrets"  # workloads reference Secrets; Gantry never reads them
+
+
+def test_both_overlays_bind_the_same_role_to_the_service_account():
+    plain, demo = rendered("plain"), rendered("demo")
+    assert granted(plain) == granted(demo)
+    [binding] = [d for d in plain if d["kind"] == "ClusterRoleBinding"]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "gantry", "namespace": "gantry-system"}]
+
+
+@pytest.mark.django_db
+@pytest.mark.timeout(30)
+def test_team_namespaces_need_patch_and_create(sandbox, sandbox_kubeconfig):
+    """namespace_ensure applies the namespace server-side: a PATCH that creates it when missing, so the role
+    keeps both verbs (the API server checks create as well for an apply that creates)."""
+    sandbox.clear_log()
+    cluster.namespace_ensure("tenant-rbac")
+    cluster.namespace_ensure("tenant-rbac")  # exists now: applied again, still a PATCH
+    needed = {n for n in _needed(sandbox.requests) if n[1] == "namespaces"}
+    assert needed == {("", "namespaces", "patch"), ("", "namespaces", "create")}
+    assert needed <= granted(rendered())
 
 
 @pytest.mark.django_db
@@ -97,12 +113,19 @@ def test_the_role_covers_exactly_what_gantry_does(sandbox, sandbox_kubeconfig, d
     pod = next(p for p in cluster.deployment_pods_list("tenant-nlp", "chat") if p["ready"])
     cluster.pod_logs("tenant-nlp", pod["name"], container="model", tail=10)
     list(cluster.pod_logs_follow("tenant-nlp", pod["name"], container="model", tail=1, seconds=0.5))
+    cluster.capacity_read()  # free GPUs: the nodes and their pods
+    watch = ClusterWatch(None, resync_seconds=600).start()  # the watcher: each kind listed, then watched
+    try:
+        wait_for(lambda: len({r.path for r in sandbox.requests if (r.query or {}).get("watch")}) == len(WATCHED),
+                 message="a watch of every kind")
+    finally:
+        watch.stop()
     for deployment in (online, kserve, volume, batch, scheduled):
         deployment.refresh_from_db()
         lifecycle.deployment_teardown(user=deployer, deployment=deployment)
         push.deployment_teardown_run(deployment_id=deployment.pk)
 
     needed = _needed(sandbox.requests)
-    granted = _granted()
-    assert needed - granted == set(), "Gantry needs rights the ClusterRole does not grant"
-    assert granted - needed == set(), "granted but never used (least privilege)"
+    role = granted(rendered())
+    assert needed - role == set(), "Gantry needs rights the ClusterRole does not grant"
+    assert role - needed == set(), "granted but never used (least privilege)"

@@ -3,11 +3,14 @@
 import os
 from decimal import Decimal
 
+import yaml
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from catalog.models import Region
+from clusters.client import default_cluster_configured
 from clusters.models import Cluster
 from deployments.models import Deployment
 from deployments.services.lifecycle import deployment_create
@@ -60,6 +63,30 @@ SECOND_CLUSTER_SPEC = {
     "scaling": {"min_replicas": 1, "max_replicas": 2, "latency_tolerance": "moderate"}}
 
 
+# The cluster name in every kubeconfig the sandbox writes (sandbox/harness.py kubeconfig_write, and the demo
+# overlay's k8s/overlays/demo/kubeconfig): the demo's deployments go to no other cluster.
+SANDBOX_CLUSTER = "gantry-sandbox"
+
+
+def kubeconfig_cluster(path, context=""):
+    """The name of the cluster a kubeconfig's context (its current-context when empty) points at, or None."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            config = yaml.safe_load(fh) or {}
+        context = context or config.get("current-context")
+        [entry] = [c for c in config.get("contexts") or [] if c.get("name") == context]
+        return entry["context"]["cluster"]
+    except (OSError, yaml.YAMLError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def sandbox_refusal(what, path, context=""):
+    """Why the demo must not deploy through this kubeconfig, or None. A file not written yet passes: `make run`
+    seeds before its sandboxes start and write theirs."""
+    name = kubeconfig_cluster(path, context) if os.path.exists(path) else SANDBOX_CLUSTER
+    return None if name == SANDBOX_CLUSTER else f"{what} {path} names cluster {name!r}"
+
+
 class Command(BaseCommand):
     help = "Create a demo team, a demo user (deployer/owner) and a platform staff user."
 
@@ -95,8 +122,26 @@ class Command(BaseCommand):
             team.gpu_quota, team.monthly_budget_usd = quota, budget
             self.stdout.write(f"  team {team.slug}: quota raised to {quota} GPUs and ${budget:,.0f} a month")
 
+    def _sandboxes_only(self, second_cluster):
+        """The demo's deployments reach the default cluster, the --second-cluster and the enabled Cluster
+        records: each must be a sandbox, never a real cluster whose kubeconfig happens to be mounted."""
+        refusals = [sandbox_refusal("KUBECONFIG", settings.KUBECONFIG, settings.KUBE_CONTEXT)
+                    if settings.KUBECONFIG else
+                    default_cluster_configured() and "KUBECONFIG is empty: the pod's service account's cluster",
+                    second_cluster and sandbox_refusal("--second-cluster", second_cluster)]
+        for record in Cluster.objects.filter(enabled=True).exclude(name=SECOND_CLUSTER if second_cluster else ""):
+            refusals.append(f"cluster record {record.name} is in-cluster" if record.ref().in_cluster else
+                            sandbox_refusal(f"cluster record {record.name}:", record.kubeconfig_path, record.context))
+        if any(refusals):
+            raise CommandError(
+                f"the demo deploys only to a sandbox (cluster {SANDBOX_CLUSTER!r}): "
+                f"{'; '.join(r for r in refusals if r)}. Point KUBECONFIG at the kubeconfig `python -m sandbox` "
+                "writes, or seed with --no-deployments.")
+
     @transaction.atomic
     def handle(self, *args, **options):
+        if options["deployments"]:
+            self._sandboxes_only(options["second_cluster"])
         User = get_user_model()
         team, _ = Team.objects.get_or_create(
             slug="demo", defaults={"name": "Demo team", "monthly_budget_usd": DEMO_BUDGET_USD,

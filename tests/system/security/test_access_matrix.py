@@ -61,10 +61,16 @@ ADMIN_NOT_FOUND = {**ADMIN, "staff": 404}
 # route -> {method: (rule, request data)}. Destructive requests are made last (see ORDER).
 EXPECTED = {
     "healthz": {"GET": (rule(*[HEALTH] * 6), None)},
+    # The kubelet's probes: no session, no data, only whether the process answers and can serve.
+    "livez": {"GET": (EVERYONE, None)},
+    "readyz": {"GET": (rule(*[HEALTH] * 6), None)},
     # Prometheus' scrape URL answers a bearer METRICS_TOKEN only, never a session (tests/portal/test_metrics.py):
     # with no token configured, as here, it does not exist for anyone.
     "metrics": {"GET": (rule(*[404] * 6), None)},
     "login/": {"GET": (EVERYONE, None)},
+    # Single sign-on's start and callback exist only while OIDC_ISSUER is set (not here).
+    "oidc/authenticate/": {"GET": (rule(*[404] * 6), None)},
+    "oidc/callback/": {"GET": (rule(*[404] * 6), None)},
     "logout/": {"GET": (NOT_ALLOWED, None), "POST": (rule(*[LOGGED_OUT] * 6), {})},
     "catalog/": {"GET": (SIGNED_IN, None)},
     "": {"GET": (SIGNED_IN, None)},
