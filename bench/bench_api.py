@@ -14,11 +14,26 @@ from django.urls import include, path
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 
 
+def rows_json(rows):
+    """Rows of .values() as the API's serializer shapes them, with no framework (bench_list's bare views too)."""
+    from deployments.state import FINAL_STATUSES
+    from specs.vocabulary import Status
+
+    return [{
+        "id": r["id"], "name": r["name"], "team": r["team__slug"], "workload": r["workload"], "target": r["target"],
+        "status": {"phase": r["status"], "message": r["status_message"], "ready_pods": r["ready_pods"],
+                   "total_pods": r["total_pods"], "scaled_to_zero": r["status"] == Status.SCALED_TO_ZERO,
+                   "url": r["url"] or None, "last_synced_at": r["last_synced_at"],
+                   "final": r["status"] in FINAL_STATUSES},
+        "revision": r["current_revision__number"], "applied_revision": r["applied_revision"],
+        "gpu_class": r["gpu_class"], "region": r["region"], "gpus_per_replica": r["gpus_per_replica"],
+        "approval_reason": r["approval_reason"], "created_at": r["created_at"], "updated_at": r["updated_at"],
+    } for r in rows]
+
+
 def bare_deployments(request):
     """The same rows, scope and order as the API's first page, built from .values() with no framework."""
     from deployments.selectors import deployments_for_user
-    from deployments.state import FINAL_STATUSES
-    from specs.vocabulary import Status
 
     if not request.user.is_authenticated:
         return JsonResponse({"errors": [{"code": "not_authenticated"}]}, status=401)
@@ -28,17 +43,7 @@ def bare_deployments(request):
                        "total_pods", "url", "last_synced_at", "current_revision__number", "applied_revision",
                        "gpu_class", "region", "gpus_per_replica", "approval_reason", "created_at",
                        "updated_at")[:size]
-    results = [{
-        "id": r["id"], "name": r["name"], "team": r["team__slug"], "workload": r["workload"], "target": r["target"],
-        "status": {"phase": r["status"], "message": r["status_message"], "ready_pods": r["ready_pods"],
-                   "total_pods": r["total_pods"], "scaled_to_zero": r["status"] == Status.SCALED_TO_ZERO,
-                   "url": r["url"] or None, "last_synced_at": r["last_synced_at"],
-                   "final": r["status"] in FINAL_STATUSES},
-        "revision": r["current_revision__number"], "applied_revision": r["applied_revision"],
-        "gpu_class": r["gpu_class"], "region": r["region"], "gpus_per_replica": r["gpus_per_replica"],
-        "approval_reason": r["approval_reason"], "created_at": r["created_at"], "updated_at": r["updated_at"],
-    } for r in page]
-    return JsonResponse({"count": rows.count(), "results": results})
+    return JsonResponse({"count": rows.count(), "results": rows_json(page)})
 
 
 def __getattr__(name):
@@ -48,7 +53,8 @@ def __getattr__(name):
     raise AttributeError(name)
 
 
-def _request(client, url):
+def page_request(client, url):
+    """One GET of a list page: (ms, SQL queries, bytes, (count, rows on the page))."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -75,14 +81,14 @@ def run(*, user, runs=RUNS, page_sizes=(50, 200)):
     with override_settings(ROOT_URLCONF=__name__):
         for size in page_sizes:
             for view, url in VIEWS.items():  # warm-up, and the facts
-                _, queries, size_bytes, rows = _request(client, url.format(size))
+                _, queries, size_bytes, rows = page_request(client, url.format(size))
                 out[size][view].update(queries=queries, bytes=size_bytes, rows=rows)
             assert len({out[size][view]["rows"] for view in VIEWS}) == 1, "both views must answer the same rows"
         for r in range(runs):
             for size in page_sizes:
                 views = list(VIEWS) if r % 2 == 0 else list(VIEWS)[::-1]
                 for view in views:
-                    out[size][view]["times"].append(_request(client, VIEWS[view].format(size))[0])
+                    out[size][view]["times"].append(page_request(client, VIEWS[view].format(size))[0])
     for size in page_sizes:
         api, bare = (out[size][view]["times"] for view in VIEWS)
         out[size]["ratios"] = [a / b for a, b in zip(api, bare)]

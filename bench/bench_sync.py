@@ -74,10 +74,10 @@ def _rows_create(n, teams, spec, manifests=()):
     return deployments
 
 
-def _fill(driver, deployments, ksvc):
-    """The sandbox process's share: a Ready Knative Service and PODS Running pods per deployment."""
+def _fill(driver, deployments, ksvc, pods):
+    """The sandbox process's share: a Ready Knative Service and `pods` Running pods per deployment."""
     path = Path(tempfile.mkdtemp(prefix="gantry-bench-sync-")) / "fill.json"
-    path.write_text(json.dumps({"template": ksvc, "pods": PODS,
+    path.write_text(json.dumps({"template": ksvc, "pods": pods,
                                 "deployments": [[d.namespace, d.name, d.team.slug] for d in deployments]}))
     return float(driver.send("fill", path).split()[1])
 
@@ -85,17 +85,17 @@ def _fill(driver, deployments, ksvc):
 class _Size:
     """One size: its teams, rows and sandbox process."""
 
-    def __init__(self, n, spec, ksvc, manifests):
+    def __init__(self, n, spec, ksvc, manifests, *, namespaces, pods):
         from deployments.models import Deployment
 
         from .sandbox_proc import Driver
 
         started = time.perf_counter()
         self.n, self.times, self.calls, self.queries = n, [], [], []
-        teams = _teams_ensure(NAMESPACES, prefix=f"{TEAM_PREFIX}{n}")
+        teams = _teams_ensure(namespaces, prefix=f"{TEAM_PREFIX}{n}")
         self.ids = [d.pk for d in _rows_create(n, teams, spec, manifests)]
         self.driver = Driver()
-        _fill(self.driver, list(Deployment.objects.select_related("team").filter(pk__in=self.ids)), ksvc)
+        _fill(self.driver, list(Deployment.objects.select_related("team").filter(pk__in=self.ids)), ksvc, pods)
         self.setup_s = time.perf_counter() - started
 
     def cycle(self):
@@ -125,7 +125,7 @@ class _Size:
         self.queries.append(len(captured))
 
 
-def run(sizes=SIZES, *, cycles=CYCLES):
+def run(sizes=SIZES, *, cycles=CYCLES, namespaces=NAMESPACES, pods=PODS):
     """[{"n", "times", "api_calls", "sql_queries", "setup_s"}] per size (all cycles; API and SQL: the most)."""
     from deployments.models import Deployment
     from specs.vocabulary import Status
@@ -138,13 +138,13 @@ def run(sizes=SIZES, *, cycles=CYCLES):
     states = []
     try:
         for n in sizes:
-            states.append(_Size(n, spec, ksvc, manifests))
-            print(f"sync: {n} deployments x {PODS} pods set up in {states[-1].setup_s:.0f}s", flush=True)
+            states.append(_Size(n, spec, ksvc, manifests, namespaces=namespaces, pods=pods))
+            print(f"sync: {n} deployments x {pods} pods set up in {states[-1].setup_s:.0f}s", flush=True)
         for r in range(cycles):
             for state in states if r % 2 == 0 else states[::-1]:
                 state.cycle()
         for state in states:
-            running = Deployment.objects.filter(pk__in=state.ids, status=Status.RUNNING, ready_pods=PODS).count()
+            running = Deployment.objects.filter(pk__in=state.ids, status=Status.RUNNING, ready_pods=pods).count()
             assert running == state.n, (running, state.n)
     finally:
         for state in states:

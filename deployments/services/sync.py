@@ -319,7 +319,9 @@ def observations_apply(observations, children, now, *, changed_only=False, heart
     with transaction.atomic():
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
+        # The rendered manifests (kilobytes a row) are never read here.
         rows = (Deployment.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision")
+                .defer("current_revision__manifests")
                 .filter(pk__in=ids_in(observations), status__in=SYNCED_STATUSES).order_by("pk"))
         for d in rows:
             _decide(d, observations[d.pk], now, out)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.1
 # Under a stream of changes, writes are batched at most this often: one transaction per change cost the
 # watcher most of its CPU at 5,000 deployments (bench/bench_watch.py); a lone change is still written at once.
-FLUSH_GAP_SECONDS = 0.5
+FLUSH_GAP_SECONDS = 0.6
 ALIVE_SECONDS = 5.0  # the probe's file is touched this often (k8s/base/watcher.yaml allows 60 s)
 HEARTBEAT_SECONDS = 15.0  # how often heartbeat samples are looked for (they are due every SAMPLE_HEARTBEAT_SECONDS)
 CLUSTERS_REFRESH_SECONDS = 30.0  # staff add, disable or reassign clusters in the admin console
