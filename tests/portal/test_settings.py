@@ -81,3 +81,16 @@ def test_startup_refuses_malformed_values_with_the_variable_name():
     assert "SYNC_INTERVAL_SECONDS='often' is not a number" in result.stderr
     result = _start({"DEBUG": "1", "DATABASE_URL": "sqlite:///x.db"})
     assert "only PostgreSQL is supported" in result.stderr
+
+
+def test_outside_debug_static_files_are_served_hashed_and_compressed_and_a_bad_status_sync_is_refused():
+    """The image runs collectstatic with DEBUG off: whitenoise's manifest storage names files by their hash
+    and stores compressed copies; STATUS_SYNC takes only the two modes, named in the error."""
+    code = ("import django, os; django.setup(); from django.conf import settings; "
+            "print(settings.STORAGES['staticfiles']['BACKEND'])")
+    env_prod = {**os.environ, "DEBUG": "0", "SECRET_KEY": "x" * 50, "DJANGO_SETTINGS_MODULE": "portal.settings"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env_prod, capture_output=True, text=True)
+    assert out.stdout.strip() == "whitenoise.storage.CompressedManifestStaticFilesStorage", out.stderr[-2000:]
+    bad = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env_prod, "STATUS_SYNC": "poll"},
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "STATUS_SYNC is 'poll': set it to watch (the default) or list" in bad.stderr

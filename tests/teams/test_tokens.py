@@ -63,3 +63,20 @@ def test_a_token_lists_only_its_owners_tokens(login, deployer, viewer):
     _create(login(deployer), name="deployer-script")
     page = login(viewer).get("/tokens/").content.decode()
     assert "deployer-script" not in page and "No tokens yet" in page
+
+
+def test_last_used_is_kept_to_the_minute_without_a_write_per_call(login, deployer, client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    key, _ = _create(login(deployer))
+    headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+    client.get("/api/v1/catalog/gpus/", **headers)
+    first = ApiToken.objects.get(user=deployer).last_used_at
+    client.get("/api/v1/catalog/gpus/", **headers)
+    assert ApiToken.objects.get(user=deployer).last_used_at == first, "within the minute: not rewritten"
+
+    ApiToken.objects.filter(user=deployer).update(last_used_at=timezone.now() - timedelta(minutes=5))
+    client.get("/api/v1/catalog/gpus/", **headers)
+    assert timezone.now() - ApiToken.objects.get(user=deployer).last_used_at < timedelta(seconds=30)
