@@ -100,7 +100,6 @@ class Mirror:
         self._down = {}  # kind -> why its watch is not running
         self._listed = set()  # kinds listed at least once
         self._recovered = False
-        self.events = 0  # counted for the benchmark and /metrics
 
     # --- written by the watch threads ---
 
@@ -109,10 +108,13 @@ class Mirror:
         touched = set()
         if old is not None:
             for owner in _owners(kind, old):
-                self._index[kind][(key[0], owner)].pop(key[1], None)
-                touched.add((key[0], owner))
-        if kind == "revisions":
-            self._revisions[key[0]].pop(key[1], None)
+                pair = (key[0], owner)
+                self._index[kind][pair].pop(key[1], None)
+                if not self._index[kind][pair]:
+                    del self._index[kind][pair]  # a deployment gone for good leaves no key behind
+                touched.add(pair)
+        if kind == "revisions" and key[1] in self._revisions.get(key[0], {}):
+            del self._revisions[key[0]][key[1]]
         if obj is not None:
             self._objects[kind][key] = obj
             for owner in _owners(kind, obj):
@@ -128,7 +130,6 @@ class Mirror:
         meta = obj.get("metadata") or {}
         key = (meta.get("namespace"), meta.get("name"))
         with self._lock:
-            self.events += 1
             self._put(kind, key, None if event_type == "DELETED" else _slim(kind, obj))
 
     def replace(self, kind, items):

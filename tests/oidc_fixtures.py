@@ -11,10 +11,11 @@ Import both into a test module (`from tests.oidc_fixtures import oidc_provider, 
 import json
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.cluster_helpers import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "oidc_provider.mjs"
@@ -52,11 +53,12 @@ def oidc_provider(live_server, tmp_path):
              f"{live_server.url}/oidc/callback/"],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while "ready " not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the OIDC provider did not start:\n{log.read_text()}")
-            time.sleep(0.05)
+        def started():
+            if process.poll() is not None:
+                pytest.fail(f"the OIDC provider exited:\n{log.read_text()}")
+            return "ready " in log.read_text()
+
+        wait_for(started, timeout=20, interval=0.05, message=f"the OIDC provider to start (its log: {log})")
         yield OidcProvider(f"http://127.0.0.1:{port}", accounts)
     finally:
         process.terminate()

@@ -42,6 +42,7 @@ FLUSH_SECONDS = 0.1
 # Under a stream of changes, writes are batched at most this often: one transaction per change cost the
 # watcher most of its CPU at 5,000 deployments (bench/bench_watch.py); a lone change is still written at once.
 FLUSH_GAP_SECONDS = 0.6
+SWEEP_INSTEAD = 500  # more changed deployments than this in one flush: decide them as a sweep does
 ALIVE_SECONDS = 5.0  # the probe's file is touched this often (k8s/base/watcher.yaml allows 60 s)
 HEARTBEAT_SECONDS = 15.0  # how often heartbeat samples are looked for (they are due every SAMPLE_HEARTBEAT_SECONDS)
 CLUSTERS_REFRESH_SECONDS = 30.0  # staff add, disable or reassign clusters in the admin console
@@ -145,6 +146,9 @@ class Watcher:
                 written += self.sweep_one(name, now)
                 continue
             if not dirty:
+                continue
+            if len(dirty) > SWEEP_INSTEAD:
+                written += self.sweep_one(name, now)  # after a relist: the sweep's path is built for thousands
                 continue
             names = {dep for _, dep in dirty}
             mine = [d for d in self._live(name__in=names)

@@ -55,6 +55,17 @@ def _running(sandbox, name):
                if p["metadata"]["labels"].get("gantry.io/deployment") == name and p["status"].get("phase") == "Running")
 
 
+def _chat_running(sandbox, deployer, watcher):
+    """`chat` pushed (scale to zero after a minute idle), watched, running 2 pods, as the database shows."""
+    d = deployment_pushed(deployer, name="chat",
+                          scaling={"min_replicas": 0, "max_replicas": 4, "scale_to_zero_retention": "1m"})
+    w = watcher()
+    sandbox.simulator.set_traffic("tenant-nlp", "chat", "steady")
+    simulate(sandbox)
+    _flushed_until(w, lambda: _row(d).status == Status.RUNNING and d.ready_pods == 2, "chat running with 2 pods")
+    return d, w
+
+
 def _lists(sandbox):
     """GETs of collections that are not watches: what a list sync would cost."""
     return [r for r in sandbox.requests if r.method == "GET" and r.query.get("watch") not in ("1", "true")]
@@ -62,11 +73,7 @@ def _lists(sandbox):
 
 def test_a_pod_change_reaches_the_database_through_the_watch_without_listing(
         sandbox, sandbox_kubeconfig, deployer, watcher):
-    d = deployment_pushed(deployer, name="chat", scaling={"min_replicas": 0, "max_replicas": 4, "scale_to_zero_retention": "1m"})
-    w = watcher()
-    sandbox.simulator.set_traffic("tenant-nlp", "chat", "steady")
-    simulate(sandbox)
-    _flushed_until(w, lambda: _row(d).status == Status.RUNNING and d.ready_pods == 2, "chat running with 2 pods")
+    d, w = _chat_running(sandbox, deployer, watcher)
     lists_before = len(_lists(sandbox))
 
     sandbox.simulator.set_traffic("tenant-nlp", "chat", "idle")
@@ -80,11 +87,7 @@ def test_a_pod_change_reaches_the_database_through_the_watch_without_listing(
 
 def test_a_dropped_watch_resumes_from_its_resource_version_without_missing_a_change(
         sandbox, sandbox_kubeconfig, deployer, watcher):
-    d = deployment_pushed(deployer, name="chat", scaling={"min_replicas": 0, "max_replicas": 4, "scale_to_zero_retention": "1m"})
-    w = watcher()
-    sandbox.simulator.set_traffic("tenant-nlp", "chat", "steady")
-    simulate(sandbox)
-    _flushed_until(w, lambda: _row(d).ready_pods == 2, "2 ready pods")
+    d, w = _chat_running(sandbox, deployer, watcher)
     lists_before = len(_lists(sandbox))
 
     sandbox.watches_drop()
@@ -97,11 +100,7 @@ def test_a_dropped_watch_resumes_from_its_resource_version_without_missing_a_cha
 
 
 def test_after_compaction_the_watch_lists_again_and_misses_nothing(sandbox, sandbox_kubeconfig, deployer, watcher):
-    d = deployment_pushed(deployer, name="chat", scaling={"min_replicas": 0, "max_replicas": 4, "scale_to_zero_retention": "1m"})
-    w = watcher()
-    sandbox.simulator.set_traffic("tenant-nlp", "chat", "steady")
-    simulate(sandbox)
-    _flushed_until(w, lambda: _row(d).ready_pods == 2, "2 ready pods")
+    d, w = _chat_running(sandbox, deployer, watcher)
     lists_before = len(_lists(sandbox))
 
     sandbox.fail_next("GET", r"^/api/v1/pods$", status=503, times=2)  # hold the reconnect back ...

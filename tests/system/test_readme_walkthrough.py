@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -24,6 +23,7 @@ from django.core.management import call_command
 
 from spend.models import DailySpend
 from teams.services import token_create
+from tests.cluster_helpers import wait_for
 from tests.readme_helpers import patch_example, step_with, walkthrough_steps
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.django_db(transaction=True)]
@@ -46,10 +46,9 @@ def demo(live_server, sandbox_simulated, sandbox_kubeconfig, sandbox_b_simulated
     """`make run`'s state: the demo seeded, its deployments pushed, spend rolled up for today."""
     worker = celery_worker_factory(env={"ROLLUP_INTERVAL_SECONDS": "1"})
     call_command("seed_demo", "--second-cluster", sandbox_b_simulated.kubeconfig_path)
-    deadline = time.monotonic() + 60
-    while not DailySpend.objects.filter(team__slug="demo", day=datetime.datetime.now(datetime.UTC).date()).exists():
-        assert time.monotonic() < deadline, f"no demo spend after 60 s; worker log:\n{worker.log()[-4000:]}"
-        time.sleep(0.5)
+    wait_for(lambda: DailySpend.objects.filter(team__slug="demo",
+                                               day=datetime.datetime.now(datetime.UTC).date()).exists(),
+             timeout=60, interval=0.5, message=f"the demo's spend for today (worker log: {worker.log_path})")
     _, key = token_create(user=get_user_model().objects.get(username="demo"), name="readme")
     return live_server.url, key, worker
 

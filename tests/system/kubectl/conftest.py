@@ -1,6 +1,7 @@
 """The real kubectl against `python -m sandbox`: one sandbox process for the module, each kubectl
 call bounded (a hung watch or a retry loop must fail the test, not stall the suite)."""
 
+import contextlib
 import os
 import re
 import selectors
@@ -52,26 +53,35 @@ def kubectl_sandbox(tmp_path_factory):
     if shutil.which("kubectl") is None:
         pytest.fail("kubectl is not installed: this suite needs the real client "
                     "(Debian package kubernetes-client, or /usr/bin/kubectl)")
-    tmp = tmp_path_factory.mktemp("kubectl")
+    with sandbox_process(tmp_path_factory.mktemp("kubectl"), ["--time-scale", "60", "--tick", "0.2"],
+                         ready="kubeconfig written to") as running:
+        yield running
+
+
+@contextlib.contextmanager
+def sandbox_process(tmp, args, *, ready):
+    """`python -m sandbox` with `args` on a free port until the block ends: (url, kubeconfig path). `ready`: the
+    line sandbox/__main__.py logs once the API listens and the kubeconfig is written."""
     kubeconfig, port = tmp / "kubeconfig", _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--kubeconfig", str(kubeconfig),
-                             "--time-scale", "60", "--tick", "0.2"],
+                             *args],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
-        # sandbox/__main__.py logs this once the API listens and the kubeconfig is written.
-        output_until(proc, "kubeconfig written to", seconds=15)
+        output_until(proc, ready, seconds=15)
     except AssertionError as exc:
         proc.kill()
         pytest.fail(f"python -m sandbox did not become ready: {exc}")
     assert urllib.request.urlopen(f"{url}/readyz", timeout=2).read() == b"ok"
-    yield url, kubeconfig
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url, kubeconfig
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="module")

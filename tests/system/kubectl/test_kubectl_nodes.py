@@ -1,18 +1,12 @@
 """The real kubectl (v1.32) lists the GPU nodes of `python -m sandbox --region ...`, and what it does to them is
 what Gantry reads as free GPUs."""
 
-import os
-import signal
-import subprocess
-import sys
-import urllib.request
-
 import pytest
 
 import clusters
 from sandbox.nodes import GPU_CLASSES
 
-from .conftest import ROOT, _free_port, output_until, table_rows
+from .conftest import sandbox_process, table_rows
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -20,25 +14,9 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.fixture(scope="module")
 def kubectl_sandbox(tmp_path_factory):
     """This module's sandbox (the `kubectl` fixture runs against it): GPU nodes in ORD1 and RNO2, no simulator."""
-    tmp = tmp_path_factory.mktemp("kubectl-nodes")
-    kubeconfig, port = tmp / "kubeconfig", _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "sandbox", "--port", str(port), "--kubeconfig", str(kubeconfig),
-                             "--no-simulator", "--region", "ORD1", "--region", "RNO2"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        output_until(proc, "GPU nodes in ORD1, RNO2", seconds=15)
-    except AssertionError as exc:
-        proc.kill()
-        pytest.fail(f"python -m sandbox did not become ready: {exc}")
-    assert urllib.request.urlopen(f"{url}/readyz", timeout=2).read() == b"ok"
-    yield url, kubeconfig
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.communicate(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with sandbox_process(tmp_path_factory.mktemp("kubectl-nodes"),
+                         ["--no-simulator", "--region", "ORD1", "--region", "RNO2"], ready="GPU nodes in ORD1, RNO2") as running:
+        yield running
 
 
 def test_get_nodes_shows_one_ready_node_per_class_and_region(kubectl):
