@@ -23,6 +23,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from .models import CpuRate
+from .pricebook import PriceBook
 from .selectors import catalog_snapshot
 from .snapshot import Catalog, CpuPrice, Family, Gpu, RegionInfo
 
@@ -35,6 +36,7 @@ SHAPE = hashlib.sha256(repr([(c.__name__, [f.name for f in fields(c)])
 
 _local = threading.local()  # connection alias -> the outermost atomic block that changed the catalog
 _memo = (None, None, 0.0)  # (cache key, snapshot, expires at): saves unpickling while the version stands
+_derived = {}  # name -> (version key, value, expires at): see catalog_derived_cached
 
 
 def catalog_snapshot_cached():
@@ -62,6 +64,32 @@ def catalog_snapshot_cached():
         return snapshot
     _memo = (key, snapshot, expires)
     return snapshot
+
+
+def catalog_derived_cached(name, loader):
+    """loader(), kept in this process while the catalog version stands (and at most SNAPSHOT_TTL_SECONDS): for
+    small values read from the rows the version covers (which cluster serves each region), where one cache read
+    is cheaper than their query. The version is read before the rows, so rows older than it are never kept."""
+    if _changed_in_transaction():
+        return loader()
+    try:
+        key = f"{_prefix()}:{_version()}"
+    except Exception:  # noqa: BLE001 - the cache is down: read the database
+        log.warning("catalog cache unavailable; %s read from the database", name, exc_info=True)
+        return loader()
+    now = time.time()
+    found = _derived.get(name)
+    if found is not None and found[0] == key and found[2] > now:
+        return found[1]
+    value = loader()
+    _derived[name] = (key, value, now + SNAPSHOT_TTL_SECONDS)
+    return value
+
+
+def price_book_cached():
+    """Every GPU price and its history (catalog.pricebook.PriceBook), kept like the routes: each detail page and
+    API answer prices a deployment, and the book answers for any moment, so time passing needs no reload."""
+    return catalog_derived_cached("price-book", PriceBook)
 
 
 def catalog_snapshot_invalidate(using=DEFAULT_DB_ALIAS):

@@ -6,6 +6,8 @@ cluster serves (and every region while there are no records) goes to the default
 here, which the client reads from settings.KUBECONFIG.
 """
 
+from catalog.cache import catalog_derived_cached
+
 from .client import ClusterError
 from .models import Cluster
 
@@ -21,11 +23,11 @@ def clusters_by_region():
 
 
 def cluster_for_region(region):
-    """The ClusterRef serving `region`, or None: the default cluster."""
+    """The ClusterRef serving `region`, or None: the default cluster. Every push asks: the routes are kept with
+    the catalog's version, which a change of a cluster record or of its regions replaces (catalog/signals.py)."""
     if not region:
         return None
-    cluster = Cluster.objects.filter(enabled=True, regions__code=region).order_by("name").first()
-    return cluster.ref() if cluster is not None else None
+    return catalog_derived_cached("cluster-routes", clusters_by_region).get(region)
 
 
 def cluster_name(cluster):

@@ -3,7 +3,7 @@
 from django.db.models import BooleanField, Q, Sum, Value
 from django.utils import timezone
 
-from catalog.pricebook import PriceBook
+from catalog.cache import price_book_cached
 
 from .metering import ZERO, money
 from .models import DailySpend, StatusSample, TeamDailySpend
@@ -61,18 +61,19 @@ def team_spend_by_day(*, team, start, end):
     }
 
 
-def deployment_spend_summary(*, deployment, prices=None):
+def deployment_spend_summary(*, deployment, prices=None, created=False):
     """Today, month to date (rolled up) and the burn rate now ($/h = GPUs in use × current price; on CPU nodes
-    the vCPUs and GiB the running pods requested × the CPU rate)."""
+    the vCPUs and GiB the running pods requested × the CPU rate). `created`: the deployment was created by this
+    request, so it has no spend and no status sample yet, and neither is read."""
     today = timezone.now().date()
-    totals = DailySpend.objects.filter(deployment=deployment, day__gte=today.replace(day=1), day__lte=today).aggregate(
-        month=Sum("cost_usd"), today=Sum("cost_usd", filter=Q(day=today)), warm=Sum("warm_cost_usd")
-    )
-    prices = prices or PriceBook([deployment.gpu_class])
+    totals = {"month": None, "today": None, "warm": None} if created else DailySpend.objects.filter(
+        deployment=deployment, day__gte=today.replace(day=1), day__lte=today).aggregate(
+        month=Sum("cost_usd"), today=Sum("cost_usd", filter=Q(day=today)), warm=Sum("warm_cost_usd"))
+    prices = prices or price_book_cached()
     price = prices.price_now(deployment.gpu_class)
     burn = deployment.gpus_in_use * price
     latest = StatusSample.objects.filter(deployment=deployment).order_by("-at").values_list(
-        "vcpus_in_use", "memory_gi_in_use").first() if not deployment.gpu_class else None
+        "vcpus_in_use", "memory_gi_in_use").first() if not deployment.gpu_class and not created else None
     if latest:
         # CPU nodes: what the running pods requested at the latest sample, at the CPU rate in force now.
         per_vcpu, per_gb = prices.cpu_rate_at(timezone.now())

@@ -107,9 +107,10 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
     pagination_class = DeploymentPagination
     lookup_value_regex = r"[0-9]+"
 
-    def _detail(self, deployment, status_code=status.HTTP_200_OK, headers=None):
-        deployment = deployment_get_for_user(self.request.user, deployment.pk)  # fresh status, same scope
-        spend = deployment_spend_summary(deployment=deployment)
+    def _detail(self, deployment, status_code=status.HTTP_200_OK, headers=None, created=False):
+        if not created:  # just created by this request, it is as fresh as it gets
+            deployment = deployment_get_for_user(self.request.user, deployment.pk)  # fresh status, same scope
+        spend = deployment_spend_summary(deployment=deployment, created=created)
         data = DeploymentDetailSerializer(deployment, context={"request": self.request, "spend": spend}).data
         return Response(data, status=status_code, headers=headers)
 
@@ -161,7 +162,7 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
         if not created:
             return self._detail(deployment)
         location = reverse("api-deployment-detail", args=[deployment.pk])
-        return self._detail(deployment, status.HTTP_201_CREATED, headers={"Location": location})
+        return self._detail(deployment, status.HTTP_201_CREATED, headers={"Location": location}, created=True)
 
     @extend_schema(
         summary="Change the spec: a new revision, pushed again",

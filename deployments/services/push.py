@@ -68,13 +68,16 @@ def _push(deployment_id, revision):
         log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
         return False
     rev = current if current.number == revision else deployment.revisions.get(number=revision)
-    with transaction.atomic():  # applying and the attempt: one commit
-        if deployment.status == Status.QUEUED and not deployment_transition(
-                deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
-                message=f"Applying revision {revision}"):
-            log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
-            return False
-        _attempt_record(deployment, rev)
+    with transaction.atomic():  # applying, the attempt and the revision's first push: one commit
+        if deployment.status == Status.QUEUED:
+            # The attempt rides on the status change: one UPDATE.
+            if not deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
+                                         message=f"Applying revision {revision}", **_attempt(deployment)):
+                log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
+                return False
+            _first_push_record(rev, deployment.last_pushed_at)
+        else:
+            _attempt_record(deployment, rev)
     run = deployment.current_run if deployment.target == Target.ARGO else None
     _apply(deployment, rev, revision_manifests(deployment, rev, run=run), cluster_for_region(deployment.region))
     return True
@@ -98,14 +101,23 @@ def deployment_move(*, deployment_id):
         return True
 
 
+def _attempt(deployment):
+    """The fields of one more push attempt. Read under the deployment's lock, which every push holds: exact."""
+    return {"push_attempts": deployment.push_attempts + 1, "last_pushed_at": timezone.now()}
+
+
 def _attempt_record(deployment, rev):
     """Count a push attempt, before the cluster is called (a failed attempt counts too)."""
-    started = timezone.now()
-    Deployment.objects.filter(pk=deployment.pk).update(
-        push_attempts=deployment.push_attempts + 1, last_pushed_at=started
-    )
+    fields = _attempt(deployment)
+    Deployment.objects.filter(pk=deployment.pk).update(**fields)
+    _first_push_record(rev, fields["last_pushed_at"])
+
+
+def _first_push_record(rev, started):
     # Time to ready counts from the first attempt: retries are part of what the user waited for.
-    Revision.objects.filter(pk=rev.pk, pushed_at__isnull=True).update(pushed_at=started)
+    if rev.pushed_at is None:
+        Revision.objects.filter(pk=rev.pk, pushed_at__isnull=True).update(pushed_at=started)
+        rev.pushed_at = started
 
 
 def _apply(deployment, rev, objects, cluster, *, why=""):

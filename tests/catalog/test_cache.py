@@ -65,3 +65,24 @@ def test_without_the_cache_previews_read_the_database(team):
     with mock.patch.object(cache, "get", side_effect=ConnectionError("redis down")):
         preview = deployment_preview(spec=spec)
     assert not preview["errors"] and preview["spec"]["compute"]["gpu_class"] == gpu.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_which_cluster_serves_a_region_follows_committed_changes_and_costs_no_query(tmp_path,
+                                                                                   django_assert_num_queries):
+    from clusters.models import Cluster
+    from clusters.selectors import cluster_for_region
+
+    assert cluster_for_region("LAS1") is None  # no records: the default cluster
+    las = Cluster.objects.create(name="las", kubeconfig_path=str(tmp_path / "las"))
+    las.regions.set([Region.objects.get(code="LAS1")])
+    assert cluster_for_region("LAS1").name == "las"
+    with django_assert_num_queries(0):  # every push asks: answered from the kept routes
+        assert cluster_for_region("LAS1").name == "las"
+    other = Cluster.objects.create(name="other", kubeconfig_path=str(tmp_path / "other"))
+    las.regions.remove(Region.objects.get(code="LAS1"))
+    other.regions.add(Region.objects.get(code="LAS1"))
+    assert cluster_for_region("LAS1").name == "other"
+    other.enabled = False
+    other.save()
+    assert cluster_for_region("LAS1") is None

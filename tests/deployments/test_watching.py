@@ -119,7 +119,9 @@ def test_a_sweep_of_unchanged_deployments_writes_no_row(sandbox, sandbox_kubecon
         deployment_pushed(deployer, name=f"svc-{i}")
     w = watcher()
     simulate(sandbox)
-    _flushed_until(w, lambda: Deployment.objects.filter(status=Status.RUNNING).count() == 5, "5 running")
+    # Settled: running, and the revisions' watch has said they are idle (no traffic was simulated).
+    _flushed_until(w, lambda: Deployment.objects.filter(status=Status.RUNNING, idle_since__isnull=False).count() == 5,
+                   "5 running, idle")
 
     assert w.sweep() == 0, "nothing changed: no deployment row rewritten"
     # A heartbeat that is due is heartbeats_write's (in SQL), not a reason for the sweep to rewrite rows.

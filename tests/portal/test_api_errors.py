@@ -5,6 +5,7 @@ from rest_framework.test import APIClient
 
 from teams.models import ApiToken
 from tests.api_fixtures import assert_error_shape
+from tests.cluster_helpers import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +45,11 @@ def test_session_auth_works_for_the_browser_with_csrf(viewer, team):
     response = client.post("/api/v1/deployments/", {}, format="json")
     assert_error_shape(response, 403, "permission_denied")
     assert "CSRF" in response.json()["errors"][0]["message"]
+
+
+def test_the_throttle_window_slides(api, viewer, settings):
+    settings.API_THROTTLE_RATE = "2/s"
+    client = api(viewer)
+    assert [client.get("/api/v1/catalog/regions/").status_code for _ in range(3)] == [200, 200, 429]
+    wait_for(lambda: client.get("/api/v1/catalog/regions/").status_code == 200, timeout=5, interval=0.1,
+             message="a request allowed again once the first two left the one-second window")
