@@ -32,13 +32,15 @@ def rows_json(rows):
 
 
 def bare_deployments(request):
-    """The same rows, scope and order as the API's first page, built from .values() with no framework."""
-    from deployments.selectors import deployments_for_user
+    """The same rows and order as the API's first page, built from .values() with no framework."""
+    from deployments.models import Deployment
 
     if not request.user.is_authenticated:
         return JsonResponse({"errors": [{"code": "not_authenticated"}]}, status=401)
     size = min(int(request.GET.get("page_size", 50)), 200)
-    rows = deployments_for_user(request.user).order_by("team__slug", "name", "pk")
+    # Scoped as deployments_for_user was before issue 18 (a join on memberships, DISTINCT): the old baseline.
+    rows = (Deployment.objects.filter(team__memberships__user=request.user).distinct()
+            .order_by("team__slug", "name", "pk"))
     page = rows.values("id", "name", "team__slug", "workload", "target", "status", "status_message", "ready_pods",
                        "total_pods", "url", "last_synced_at", "current_revision__number", "applied_revision",
                        "gpu_class", "region", "gpus_per_replica", "approval_reason", "created_at",
@@ -118,7 +120,7 @@ def main():
     results_append(
         "bench_api",
         f"`GET /api/v1/deployments/` vs a bare Django view of the same page of rows (same order; scoped by "
-        f"deployments_for_user, a join with DISTINCT), a "
+        f"a join with DISTINCT, as deployments_for_user was before issue 18), a "
         f"team of {DEPLOYMENTS:,} deployments with realistic revisions and a month of spend; session auth, Django "
         f"test client, {RUNS} interleaved rounds.",
         ["view", "page size", "p50 ms", "p95 ms", "SQL queries", "response KiB",

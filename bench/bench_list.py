@@ -1,5 +1,5 @@
 """API list: `GET /api/v1/deployments/` against bare Django views returning the same page of the same rows as
-JSON with no framework: bench_api's (scoped by deployments_for_user: a join and DISTINCT) and one scoped like the
+JSON with no framework: bench_api's (scoped by a join and DISTINCT, as deployments_for_user was) and one scoped like the
 API now (a subquery on memberships), at 50 and 200 a page, on realistic rows: revisions with their completed
 spec and rendered manifests, a member of two teams (1,000 deployments in one, 50 in the other).
 
@@ -125,7 +125,7 @@ def main():
     results_append(
         "bench_list",
         f"`GET /api/v1/deployments/` vs two bare Django views of the same page of rows (same order): one scoped as "
-        f"the API is (a subquery on memberships), bench_api's (deployments_for_user, a join with DISTINCT); a member "
+        f"the API is (a subquery on memberships), bench_api's (a join with DISTINCT, as deployments_for_user was); a member "
         f"of two teams ({DEPLOYMENTS:,} and 50 deployments, realistic revisions); session auth, Django test client, "
         f"{ROUNDS} interleaved rounds. Goal ratio: the API's throughput / the bare view's with the same query.",
         ["page size", "view", "p50 ms", "p95 ms", "SQL queries", "response KiB",
