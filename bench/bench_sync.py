@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .support import scaled
+from .support import database_vacuum, scaled
 
 SIZES = [scaled(int(s)) for s in os.environ.get("BENCH_SYNC_SIZES", "1000,5000").split(",")]
 NAMESPACES = int(os.environ.get("BENCH_SYNC_NAMESPACES", "10"))
@@ -71,6 +71,7 @@ def _rows_create(n, teams, spec, manifests=()):
         for d, r in zip(deployments, revisions):
             d.current_revision = r
         Deployment.objects.bulk_update(deployments, ["current_revision"], batch_size=2000)
+    database_vacuum()
     return deployments
 
 

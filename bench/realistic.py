@@ -8,6 +8,7 @@ from decimal import Decimal
 from functools import cache
 
 from .bench_push import SPEC
+from .support import database_vacuum
 
 STATUSES = ("running", "running", "scaled_to_zero", "running", "queued")  # all counted by the quota
 
@@ -63,4 +64,5 @@ def team_fill(team, n, *, spend_until=None, prefix="live"):
                 batch_size=5000)
             for day in days:  # the team's daily sums, as the rollup task leaves them (spend.rollups)
                 team_spend_refresh(day=day, team_ids=[team.pk])
+    database_vacuum()
     return deployments
