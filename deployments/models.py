@@ -90,7 +90,10 @@ class Deployment(models.Model):
                 fields=["team", "name"], condition=~Q(status="deleted"), name="unique_live_name_per_team"
             )
         ]
-        indexes = [models.Index(fields=["team", "status"])]
+        # Covering the quota's sums (services/quota.py: team_usage), so every create reads them from the index
+        # alone instead of each live deployment's row.
+        indexes = [models.Index(fields=["team", "status"], include=["gpus_max", "monthly_max_usd"],
+                                name="deployment_team_status_held")]
 
     def __str__(self):
         return f"{self.team.slug}/{self.name}"

@@ -41,7 +41,10 @@ class DailySpend(models.Model):
     class Meta:
         ordering = ["day"]
         constraints = [models.UniqueConstraint(fields=["deployment", "day"], name="one_rollup_per_day")]
-        indexes = [models.Index(fields=["team", "day"])]
+        # Covering today's sums of month to date (selectors.teams_month_to_date), which every create's budget
+        # check and every dashboard reads: one index entry per deployment, not its row.
+        indexes = [models.Index(fields=["team", "day"], include=["cost_usd", "warm_cost_usd"],
+                                name="dailyspend_team_day_cost")]
 
 
 class TeamDailySpend(models.Model):
