@@ -73,8 +73,11 @@ def _team_ensure(slug, n, username, now):
     user, _ = get_user_model().objects.get_or_create(username=username)
     Membership.objects.update_or_create(user=user, team=team, defaults={"role": Role.OWNER})
     last = Deployment.objects.filter(team=team).order_by("-pk").first()
+    # The sync and watch benchmarks sync every deployment in the database against their own sandbox, which
+    # holds none of these: running rows come back with no pods and no GPUs in use. Regenerated then.
+    intact = Deployment.objects.filter(team=team, status="running", gpus_in_use__gt=0).exists()
     if (Deployment.objects.filter(team=team).count() == n and last.created_at.month == now.month
-            and StatusSample.objects.filter(deployment=last).count() == SAMPLE_MINUTES):
+            and StatusSample.objects.filter(deployment=last).count() == SAMPLE_MINUTES and intact):
         return team, user
     started = time.perf_counter()
     StatusSample.objects.filter(deployment__team=team).delete()

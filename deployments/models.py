@@ -93,7 +93,10 @@ class Deployment(models.Model):
         # Covering the quota's sums (services/quota.py: team_usage), so every create reads them from the index
         # alone instead of each live deployment's row.
         indexes = [models.Index(fields=["team", "status"], include=["gpus_max", "monthly_max_usd"],
-                                name="deployment_team_status_held")]
+                                name="deployment_team_status_held"),
+                   # Only the deployments holding GPUs now, for the dashboard's burn rate per team.
+                   models.Index(fields=["team"], include=["gpu_class", "gpus_in_use"], name="deployment_team_gpus_in_use",
+                                condition=Q(gpus_in_use__gt=0) & ~Q(status="deleted"))]
 
     def __str__(self):
         return f"{self.team.slug}/{self.name}"

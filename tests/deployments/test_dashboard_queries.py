@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog.pricebook import PriceBook
 from deployments.models import Deployment
 from deployments.selectors_dashboard import dashboard_read
 from specs.vocabulary import Status
@@ -77,3 +78,7 @@ def test_team_totals_equal_the_sum_of_the_deployments_spend_rows(team, other_tea
         assert (cards[t.slug].spent_usd, cards[t.slug].today_usd) == (month.quantize(Decimal("0.01")),
                                                                       today_usd.quantize(Decimal("0.01")))
         assert cards[t.slug].deployments == Deployment.objects.filter(team=t).count()
+        # Burn: the GPUs every deployment holds now at its class's price, summed over the team.
+        prices = PriceBook()
+        burn = sum(d.gpus_in_use * prices.price_now(d.gpu_class) for d in Deployment.objects.filter(team=t))
+        assert burn > 0 and cards[t.slug].burn_usd_per_hour == burn.quantize(Decimal("0.01"))
