@@ -21,7 +21,7 @@ import os
 import time
 from datetime import timedelta
 
-from .support import scaled
+from .support import database_vacuum, scaled
 
 DEPLOYMENTS = scaled(10_000)
 SMALL = 50
@@ -44,16 +44,6 @@ def _samples_copy(deployments, now):
             for m in range(SAMPLE_MINUTES):
                 copy.write_row((d.pk, now - timedelta(minutes=m), d.status, d.ready_pods, d.total_pods, gpus,
                                 d.gpu_class, 0, 0))
-
-
-def _vacuum():
-    """What autovacuum does soon after bulk inserts: planner statistics and the visibility map."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for table in ("deployments_deployment", "deployments_revision", "spend_dailyspend", "spend_teamdailyspend",
-                      "spend_statussample"):
-            cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def _team_ensure(slug, n, username, now):
@@ -85,7 +75,7 @@ def _team_ensure(slug, n, username, now):
     Deployment.objects.filter(team=team, status="running").update(gpus_in_use=F("ready_pods") * F("gpus_per_replica"))
     rows = Deployment.objects.filter(team=team).order_by("pk")  # the last one's samples are the mark: last
     _samples_copy(rows.only("pk", "status", "ready_pods", "total_pods", "gpus_per_replica", "gpu_class"), now)
-    _vacuum()
+    database_vacuum()  # the samples were written after team_fill's
     print(f"generated {slug}: {len(deployments)} deployments, {len(deployments) * now.day} DailySpend rows, "
           f"{len(deployments) * SAMPLE_MINUTES} samples in {time.perf_counter() - started:.0f}s", flush=True)
     return team, user

@@ -125,7 +125,8 @@ def main():
     results_append(
         "bench_list",
         f"`GET /api/v1/deployments/` vs two bare Django views of the same page of rows (same order): one scoped as "
-        f"the API is (a subquery on memberships), bench_api's (a join with DISTINCT, as deployments_for_user was); a member "
+        f"the API is (a subquery on memberships), bench_api's (a join with DISTINCT, as deployments_for_user was); "
+        f"a member "
         f"of two teams ({DEPLOYMENTS:,} and 50 deployments, realistic revisions); session auth, Django test client, "
         f"{ROUNDS} interleaved rounds. Goal ratio: the API's throughput / the bare view's with the same query.",
         ["page size", "view", "p50 ms", "p95 ms", "SQL queries", "response KiB",

@@ -95,7 +95,8 @@ class Deployment(models.Model):
         indexes = [models.Index(fields=["team", "status"], include=["gpus_max", "monthly_max_usd"],
                                 name="deployment_team_status_held"),
                    # Only the deployments holding GPUs now, for the dashboard's burn rate per team.
-                   models.Index(fields=["team"], include=["gpu_class", "gpus_in_use"], name="deployment_team_gpus_in_use",
+                   models.Index(fields=["team"], include=["gpu_class", "gpus_in_use"],
+                                name="deployment_team_gpus_in_use",
                                 condition=Q(gpus_in_use__gt=0) & ~Q(status="deleted"))]
 
     def __str__(self):

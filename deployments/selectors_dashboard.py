@@ -149,10 +149,8 @@ def dashboard_read(user, *, team=None, status=None, page=1, per_page=PAGE_SIZE):
     spent = {row["deployment_id"]: row for row in month.filter(deployment__in=[d.pk for d in deployments])
              .values("deployment_id").annotate(**sums)}
     team_spent = teams_month_to_date([t.pk for t in teams], today=today)
-    # Every deployment of the shown teams counts, but only those holding GPUs burn: the count comes from the
-    # (team, status) index alone, the GPUs in use by team and class from the partial index listing just the
-    # deployments that hold some (models.Deployment.Meta), not from every row of a team of thousands.
-    # One query: a UNION ALL of the two, each branch read from its own index.
+    # Team totals in one query, a UNION ALL of two index reads (models.Deployment.Meta): every deployment counts,
+    # from (team, status) alone; only those holding GPUs burn, from the partial index listing just them.
     live = Deployment.objects.filter(team__in=teams).exclude(status=Status.DELETED).order_by()
     columns, zero = ("team_id", "cls", "gpus", "n"), Value(0, output_field=IntegerField())
     counted = live.values("team_id").annotate(cls=Value("", output_field=CharField()), gpus=zero, n=Count("*"))

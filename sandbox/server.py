@@ -22,7 +22,7 @@ from .nonresource import nonresource_answer, review_answer
 from .pod_logs import FOLLOW_LIMIT, FOLLOW_TRUE, ContainerLog
 from .resources import resource_type_for_path
 from .selectors import SelectorError, selector_parse
-from .sim_metrics import pods_metrics_text
+from .sim_metrics import METRICS_PATH, pods_metrics_text
 from .store import DROP, Store
 from .tables import table, table_version
 from .traffic_log import FaultPlan, RequestLog
@@ -70,7 +70,7 @@ class SandboxHandler(kmock.KubernetesScaffold):
 
     async def __call__(self, raw_request):
         body = await raw_request.read()
-        if raw_request.path != "/metrics/pods":
+        if raw_request.path != METRICS_PATH:
             # A real Prometheus scrapes the pods, never the API server: its scrapes (at any moment, whatever the
             # test is doing) stay out of the API server's request log.
             self.request_log.record(raw_request.method, raw_request.path, raw_request.query, raw_request.headers,
@@ -86,7 +86,7 @@ class SandboxHandler(kmock.KubernetesScaffold):
                 headers = {"Retry-After": "1"} if fault.status == 429 else None
                 return _status_response(fault.status, fault.message or "injected fault", headers=headers)
         try:
-            if raw_request.path == "/metrics/pods":  # what queue-proxy and DCGM would export (sim_metrics)
+            if raw_request.path == METRICS_PATH:  # what queue-proxy and DCGM would export (sim_metrics)
                 text = pods_metrics_text(self.store)
                 return aiohttp.web.Response(text=text, content_type="text/plain", charset="utf-8",
                                             headers={"X-Content-Type-Options": "nosniff"})

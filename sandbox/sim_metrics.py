@@ -34,6 +34,7 @@ from datetime import datetime
 
 from .sim_pods import PODS
 
+METRICS_PATH = "/metrics/pods"  # where the sandbox API serves them
 REQUESTS_PER_SECOND = 40.0  # enough that whole-request counts read smoothly over a 4 s rate window
 ERROR_RATIO = 0.02
 LATENCY_MEDIAN_SECONDS = 0.12

@@ -68,8 +68,9 @@ class TokenRateThrottle(throttling.SimpleRateThrottle):
         try:
             # The cache's own Redis connection (settings.CACHES), its key prefix and version.
             client = cache._cache.get_client(write=True)
+            member = f"{now!r}:{secrets.token_hex(4)}"  # unique: two requests may share a timestamp
             allowed, wait = _WINDOW(keys=[cache.make_and_validate_key(key)], client=client,
-                                    args=[repr(now), self.duration, self.num_requests, f"{now!r}:{secrets.token_hex(4)}"])
+                                    args=[repr(now), self.duration, self.num_requests, member])
         except Exception:  # noqa: BLE001 - the cache (Redis) is down: serve rather than fail every call
             log.warning("throttle cache unavailable; request allowed", exc_info=True)
             return True

@@ -32,7 +32,6 @@ def test_create_returns_the_stored_deployment_and_queues_the_push_after_commit(
     push.assert_called_once_with(body["id"], 1)
 
 
-
 def test_the_create_answer_is_the_deployment_as_its_detail_shows_it(api, deployer, push):
     # The create answers from the deployment it made (no re-read, no spend query): the same body as a GET.
     client = api(deployer)
@@ -41,6 +40,7 @@ def test_the_create_answer_is_the_deployment_as_its_detail_shows_it(api, deploye
     body = created.json()
     assert body == client.get(f"/api/v1/deployments/{body['id']}/").json()
     assert body["spend"]["month_usd"] == 0 and body["spend"]["price_per_gpu_hour"] > 0
+
 
 def test_validation_errors_name_the_field(api, deployer, push):
     spec = online_spec(name="Not A DNS Label", models_per_gpu=3)
