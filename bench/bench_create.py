@@ -6,7 +6,8 @@ Each team holds that many live deployments with realistic revisions and a month 
 spend rows then). The creator is an owner (a membership, not staff). Rounds are interleaved: each round makes
 one create in every team, in a rotating order, and removes it again outside the timing, so the sizes stay put.
 The push each create queues goes to the bench Redis db and is purged at the end (no worker runs). Also timed
-apart: `team_month_to_date`, the spend sum inside the budget check (spend/budgets.py).
+apart: the month's spend that the budget check sums in its quota statement (spend.selectors.month_to_date_sql),
+read alone through `team_month_to_date`.
 """
 
 import os

@@ -7,6 +7,8 @@ first `POST /api/v1/deployments/` (Django test client, token auth, one after ano
 them) to the last `applied_revision` written by the worker (`celery worker -c 2`, as in the Procfile); the
 direct time is one client applying the namespace and the objects of each deployment in turn. ROUNDS rounds,
 pipeline and direct in turn (the order alternating); the ratio is taken per round and its spread reported.
+The CPU each process spent on either path is reported too, and with it the pipeline's floor on this machine:
+its CPU over the cores, below which no overlap of creates and pushes can bring it.
 """
 
 import os
@@ -120,37 +122,41 @@ def _services_in_cluster(kubeconfig):
 def _phase(kind, n, workdir, manifests):
     """One phase on a fresh sandbox process: ("pipeline", seconds, create seconds, manifests) or ("direct", ...)."""
     from .sandbox_proc import Driver
-    from .support import process_stop, worker_start
+    from .support import cpu_measured, process_stop, worker_start
 
     driver = Driver()
     try:
         if kind == "pipeline":
             worker = worker_start(log_path=Path(workdir) / "worker.log", env={"KUBECONFIG": driver.kubeconfig})
             try:
-                result = pipeline_run(n)
+                with cpu_measured() as cpu:
+                    result = pipeline_run(n)
             finally:
                 process_stop(worker)
             assert _services_in_cluster(driver.kubeconfig) == n
-            return result["total"], result["create"], result["manifests"]
-        seconds = direct_run(manifests, kubeconfig=driver.kubeconfig)
+            return result["total"], result["create"], result["manifests"], cpu
+        with cpu_measured() as cpu:
+            seconds = direct_run(manifests, kubeconfig=driver.kubeconfig)
         assert _services_in_cluster(driver.kubeconfig) == len(manifests)
-        return seconds, None, manifests
+        return seconds, None, manifests, cpu
     finally:
         driver.stop()
 
 
 def run(n=N, *, rounds=ROUNDS, workdir=None):
-    """{"n", "objects", "pipeline": [s], "create": [s], "direct": [s], "ratios": [per round]}."""
+    """{"n", "objects", "pipeline": [s], "create": [s], "direct": [s], "ratios": [per round],
+    "cpu": {"pipeline": [{group: CPU s}], "direct": [...]}}."""
     workdir = workdir or tempfile.mkdtemp(prefix="gantry-bench-push-")
-    out = {"n": n, "pipeline": [], "create": [], "direct": [], "ratios": []}
+    out = {"n": n, "pipeline": [], "create": [], "direct": [], "ratios": [], "cpu": {"pipeline": [], "direct": []}}
     manifests = None
     for r in range(rounds):
         # The direct side replays the pipeline's manifests: round 0 needs the pipeline first.
         order = ("pipeline", "direct") if r % 2 == 0 else ("direct", "pipeline")
         times = {}
         for kind in order:
-            seconds, create, got = _phase(kind, n, workdir, manifests)
+            seconds, create, got, cpu = _phase(kind, n, workdir, manifests)
             times[kind] = seconds
+            out["cpu"][kind].append(cpu)
             if kind == "pipeline":
                 manifests = got
                 out["create"].append(create)
@@ -161,6 +167,24 @@ def run(n=N, *, rounds=ROUNDS, workdir=None):
               f"ratio {out['ratios'][-1]:.2f}", flush=True)
     out["objects"] = sum(len(m) for m in manifests)
     return out
+
+
+def _cpu_rows(r, n):
+    """CPU seconds by process (median over rounds) for each path, and the pipeline's floor on this machine: all its
+    CPU spread over every core, the least wall time it can take however well its parts overlap."""
+    from .support import p50
+
+    rows = []
+    for kind in ("pipeline", "direct"):
+        groups = sorted({g for cpu in r["cpu"][kind] for g in cpu})
+        for group in groups:
+            seconds = p50([cpu.get(group, 0.0) for cpu in r["cpu"][kind]])
+            rows.append([f"CPU, {kind}: {group}", f"{seconds:.2f}", f"{1000 * seconds / n:.1f}", ""])
+    total = p50([sum(cpu.values()) for cpu in r["cpu"]["pipeline"]])
+    floor = total / (os.cpu_count() or 1)
+    rows.append([f"pipeline floor: its CPU, {total:.2f} s, over {os.cpu_count()} cores", f"{floor:.2f}",
+                 f"{1000 * floor / n:.1f}", f"{floor / p50(r['direct']):.2f}"])
+    return rows
 
 
 def main():
@@ -177,12 +201,15 @@ def main():
         f"{n} online deployments ({r['objects']} objects in all, plus a namespace apply each), a fresh sandbox in "
         f"its own process for every phase; pipeline = `POST /api/v1/deployments/` (test client, token) + Redis + `celery "
         f"worker -c 2`, direct = one kubernetes dynamic client, server-side apply, one object after another; "
-        f"{ROUNDS} rounds, the order alternating; medians, and the per-round ratios' range.",
+        f"{ROUNDS} rounds, the order alternating; medians, and the per-round ratios' range. CPU: user + system "
+        f"seconds of each process while the path ran (/proc), the bench process being the REST client and the "
+        f"Django app of the creates on the pipeline side, the kubernetes client on the direct side.",
         ["path", "total s (median)", "per deployment ms", "ratio (range over rounds)"],
         [["pipeline (REST create → applied)", f"{p50(r['pipeline']):.2f}", f"{1000 * p50(r['pipeline']) / n:.1f}",
           f"{ratio:.2f} ({spread})"],
          ["of which the creates (the requests)", f"{p50(r['create']):.2f}", f"{1000 * p50(r['create']) / n:.1f}", ""],
-         ["direct kubernetes client", f"{p50(r['direct']):.2f}", f"{1000 * p50(r['direct']) / n:.1f}", "1.00"]],
+         ["direct kubernetes client", f"{p50(r['direct']):.2f}", f"{1000 * p50(r['direct']) / n:.1f}", "1.00"],
+         *_cpu_rows(r, n)],
         goals={"push": (f"pipeline {p50(r['pipeline']):.2f} s, direct {p50(r['direct']):.2f} s for {n}",
                         f"{ratio:.2f}× (rounds {spread})", ratio <= GOAL_RATIO)},
     )

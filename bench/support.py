@@ -312,3 +312,47 @@ def worker_start(*, log_path, env=None, concurrency=2):
             "--without-mingle", "--without-gossip", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"]
     return process_start(args, env=subprocess_env(**(env or {})), log_path=log_path,
                          ready=lambda: " ready." in Path(log_path).read_text(errors="replace"))
+
+
+# --- CPU by process --------------------------------------------------------------------------------------
+# What each side of a measurement spends of the machine's cores: user + system time from /proc/<pid>/stat
+# (fields 14 and 15, in clock ticks; proc(5)), grouped by what the process is.
+CPU_GROUPS = (("celery worker", "celery"), ("sandbox cluster", "bench.sandbox_proc"), ("PostgreSQL", "postgres"),
+              ("Redis", "redis-server"))
+
+
+def _cpu_group(pid, cmdline):
+    if pid == os.getpid():
+        return "bench process"
+    return next((name for name, marker in CPU_GROUPS if marker in cmdline), None)
+
+
+def cpu_by_group():
+    """{group: CPU seconds so far} over the processes alive now (those of another user included when readable)."""
+    tick, out = os.sysconf("SC_CLK_TCK"), {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        group = _cpu_group(int(entry.name), cmdline)
+        if group is None:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+        out.setdefault(group, {})[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+@contextmanager
+def cpu_measured():
+    """Yields a dict filled on exit with {group: CPU seconds spent inside the block}; a process started inside
+    counts from zero. Processes that ended inside the block are not counted: stop them after it."""
+    before, spent = cpu_by_group(), {}
+    yield spent
+    for group, pids in cpu_by_group().items():
+        used = sum(seconds - before.get(group, {}).get(pid, 0.0) for pid, seconds in pids.items())
+        if used > 0:
+            spent[group] = used

@@ -5,7 +5,8 @@ from decimal import Decimal
 from formats.money import money
 from specs.checker import Issue
 from specs.cpu import on_cpu
-from spend.budgets import team_month_to_date
+from spend.metering import money as cents
+from spend.selectors import month_to_date_sql
 
 from ..models import Deployment
 from ..state import COUNTED_STATUSES
@@ -37,7 +38,7 @@ def quota_check(*, team, spec, cost, exclude_deployment=None, lock=False):
                      f"This needs up to {wanted} GPUs and team {team.slug} already holds up to {in_use} of its quota "
                      f"of {team.gpu_quota}. Lower the replicas or GPUs, or ask platform staff to approve it.")
     monthly = Decimal(str(cost.get("per_month_max", 0)))
-    spent = team_month_to_date(team=team)["spent_usd"]
+    spent = cents(team.spent_usd)
     remaining = max(team.monthly_budget_usd - spent - committed, Decimal(0))
     if monthly > remaining:
         return Issue("over_quota", "compute.gpu_class",
@@ -50,7 +51,8 @@ def quota_check(*, team, spec, cost, exclude_deployment=None, lock=False):
 
 def team_usage(team, *, exclude_deployment=None, lock=False):
     """The team's row as it is now, with `held_gpus` and `held_usd`: the sums of gpus_max and monthly_max_usd
-    over its other counted deployments, read in one pass of the (team, status) index.
+    over its other counted deployments, read in one pass of the (team, status) index; and `spent_usd`, its
+    spend this month (spend.selectors.month_to_date_sql), in the same statement.
 
     lock=True first takes the row lock until the transaction ends, so quota decisions for one team happen one
     at a time. In a statement of its own: in Read Committed each statement reads a snapshot taken when it
@@ -62,11 +64,14 @@ def team_usage(team, *, exclude_deployment=None, lock=False):
     """
     if lock:
         type(team).objects.select_for_update(no_key=True).filter(pk=team.pk).values_list("pk").get()
-    # SQL: one LATERAL pass for both sums; the ORM's two subqueries cost more to build than to run, every create.
+    # SQL: one LATERAL pass for both sums; the ORM's subqueries cost more to build than to run, every create.
     teams, deployments = type(team)._meta.db_table, Deployment._meta.db_table
     other = "AND d.id <> %s" if exclude_deployment is not None else ""
-    sql = (f'SELECT t.*, h.held_gpus, h.held_usd FROM "{teams}" t CROSS JOIN LATERAL ('
+    spent_sql, spent_params = month_to_date_sql("t.id")
+    sql = (f'SELECT t.*, h.held_gpus, h.held_usd, m.month AS spent_usd FROM "{teams}" t CROSS JOIN LATERAL ('
            f'SELECT COALESCE(SUM(d.gpus_max), 0) AS held_gpus, COALESCE(SUM(d.monthly_max_usd), 0) AS held_usd '
-           f'FROM "{deployments}" d WHERE d.team_id = t.id AND d.status = ANY(%s) {other}) h WHERE t.id = %s')
-    params = [list(COUNTED_STATUSES), *([exclude_deployment.pk] if exclude_deployment is not None else []), team.pk]
+           f'FROM "{deployments}" d WHERE d.team_id = t.id AND d.status = ANY(%s) {other}) h '
+           f'CROSS JOIN LATERAL ({spent_sql}) m WHERE t.id = %s')
+    params = [list(COUNTED_STATUSES), *([exclude_deployment.pk] if exclude_deployment is not None else []),
+              *spent_params, team.pk]
     return type(team).objects.raw(sql, params)[0]
