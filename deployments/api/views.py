@@ -26,6 +26,7 @@ from ..selectors_detail import current_run, deployment_revisions
 from ..selectors_list import deployments_listed
 from ..services.lifecycle import deployment_create_once, deployment_rollback, deployment_teardown, deployment_update
 from ..services.manifests import revision_manifests
+from .detail import deployment_detail_data
 from .listing import ListedRows, deployment_list_items
 from .renderers import YamlStreamRenderer
 from .serializers import (
@@ -111,8 +112,7 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
         if not created:  # just created by this request, it is as fresh as it gets
             deployment = deployment_get_for_user(self.request.user, deployment.pk)  # fresh status, same scope
         spend = deployment_spend_summary(deployment=deployment, created=created)
-        data = DeploymentDetailSerializer(deployment, context={"request": self.request, "spend": spend}).data
-        return Response(data, status=status_code, headers=headers)
+        return Response(deployment_detail_data(deployment, spend), status=status_code, headers=headers)
 
     def filter_queryset(self, queryset):
         params = self.request.query_params
