@@ -3,8 +3,8 @@
 The dashboard costs a fixed number of queries whatever the number of deployments:
 one for the page of deployments and one for their count (scoped by a subquery on the
 user's memberships, so no DISTINCT over whole rows; spec values read in SQL, big JSON
-never loaded), one for their rolled-up spend, one or two for prices, the teams, and
-one for the teams' month to date from the per-team daily rollup.
+never loaded), one for their rolled-up spend, the teams, and one for the teams' month
+to date from the per-team daily rollup; prices from the per-process price book (catalog.cache).
 """
 
 from dataclasses import dataclass
@@ -16,7 +16,7 @@ from django.db.models import CharField, Count, F, IntegerField, Q, Sum, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.utils import timezone
 
-from catalog.pricebook import PriceBook
+from catalog.cache import price_book_cached
 from specs.vocabulary import Status
 from spend import metering as spend
 from spend.budgets import budget_level
@@ -163,7 +163,7 @@ def dashboard_read(user, *, team=None, status=None, page=1, per_page=PAGE_SIZE):
             count[team_id] = n
         else:
             in_use.append({"team_id": team_id, "gpu_class": gpu_class, "gpus": gpus})
-    prices = PriceBook({d.gpu_class for d in deployments} | {row["gpu_class"] for row in in_use})
+    prices = price_book_cached()  # kept per process while the catalog stands: no query on most loads
     cpu_burn = _cpu_burn(teams, prices, now)
     rows = []
     for d in deployments:

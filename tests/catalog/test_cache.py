@@ -86,3 +86,17 @@ def test_which_cluster_serves_a_region_follows_committed_changes_and_costs_no_qu
     other.enabled = False
     other.save()
     assert cluster_for_region("LAS1") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_dashboards_burn_follows_a_committed_price_change(team, owner, staff):
+    from deployments.selectors_dashboard import dashboard_read
+    from tests.factories import DeploymentFactory
+
+    gpu = GpuClass.objects.get(name="A100_NVLINK_80GB")
+    DeploymentFactory(team=team, name="burning", gpu_class=gpu.name, gpus_in_use=2)
+    first = dashboard_read(owner)["rows"][0].burn_usd_per_hour
+    assert first == (2 * gpu.price_per_gpu_hour).quantize(Decimal("0.01"))
+    assert dashboard_read(owner)["rows"][0].burn_usd_per_hour == first  # the price book kept
+    gpu_price_set(user=staff, gpu_class=gpu, price=gpu.price_per_gpu_hour * 2)
+    assert dashboard_read(owner)["rows"][0].burn_usd_per_hour == 2 * first

@@ -53,6 +53,7 @@ def test_query_count_is_the_same_at_6_and_at_240_deployments(team, other_team, o
     grow(team, 4, 0)
     grow(other_team, 2, 1000)
     member, platform = login(owner), login(staff)
+    views(member)  # the price book is read once per process while the catalog stands (catalog.cache)
     small = {"member": views(member), "staff": views(platform)}
     grow(team, 200, 4)
     grow(other_team, 34, 1002)
@@ -62,7 +63,7 @@ def test_query_count_is_the_same_at_6_and_at_240_deployments(team, other_team, o
             assert len(queries) == len(small[who][label]), (who, label, queries)
             # Scoped by a subquery: no DISTINCT over whole deployment rows, for the page or its count.
             assert not [q for q in queries if 'SELECT DISTINCT "deployments_deployment"' in q], (who, label)
-    assert len(large["member"]["page"]) <= 12
+    assert len(large["member"]["page"]) <= 10
 
 
 def test_team_totals_equal_the_sum_of_the_deployments_spend_rows(team, other_team, owner):
