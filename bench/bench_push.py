@@ -179,6 +179,8 @@ def _cpu_rows(r, n):
         groups = sorted({g for cpu in r["cpu"][kind] for g in cpu})
         for group in groups:
             seconds = p50([cpu.get(group, 0.0) for cpu in r["cpu"][kind]])
+            if seconds < 0.005:  # a process that barely ran on this path (Redis on the direct one)
+                continue
             rows.append([f"CPU, {kind}: {group}", f"{seconds:.2f}", f"{1000 * seconds / n:.1f}", ""])
     total = p50([sum(cpu.values()) for cpu in r["cpu"]["pipeline"]])
     floor = total / (os.cpu_count() or 1)
