@@ -11,16 +11,18 @@ from .models import DailySpend, StatusSample, TeamDailySpend
 
 
 def month_to_date_sql(team_id, *, today=None):
-    """(sql, params): a subquery of one row, `month`, `today` and `warm` in dollars (unrounded) and `any` (whether
-    the team has spend rows this month), for the team whose id is the SQL expression `team_id`; for a LATERAL
-    join. The days before today come from the team rollup (TeamDailySpend, about 30 rows a team), today from
-    DailySpend, whose rows the rollup task rewrites all day long: two index reads whatever the number of
-    deployments. SQL so that a create's budget check reads it in the statement that sums its quota."""
+    """(sql, params): a subquery of one row, `month`, `today` and `warm` in dollars (unrounded) and `has_spend`
+    (whether the team has spend rows this month), for the team whose id is the SQL expression `team_id` (a
+    column of the caller's query, never user input); for a LATERAL join. The days before today come from the
+    team rollup (TeamDailySpend, about 30 rows a team), today from DailySpend, whose rows the rollup task
+    rewrites all day long: two index reads whatever the number of deployments. SQL so that a create's budget
+    check reads it in the statement that sums its quota."""
     today = today or timezone.now().date()
     closed, live = TeamDailySpend._meta.db_table, DailySpend._meta.db_table
     sums = "SUM(cost_usd) AS cost, SUM(warm_cost_usd) AS warm"
     sql = (f"SELECT COALESCE(c.cost, 0) + COALESCE(l.cost, 0) AS month, COALESCE(l.cost, 0) AS today, "
-           f"COALESCE(c.warm, 0) + COALESCE(l.warm, 0) AS warm, (c.cost IS NOT NULL OR l.cost IS NOT NULL) AS any "
+           f"COALESCE(c.warm, 0) + COALESCE(l.warm, 0) AS warm, "
+           f"(c.cost IS NOT NULL OR l.cost IS NOT NULL) AS has_spend "
            f'FROM (SELECT {sums} FROM "{closed}" WHERE team_id = {team_id} AND day >= %s AND day < %s) c, '
            f'(SELECT {sums} FROM "{live}" WHERE team_id = {team_id} AND day = %s) l')
     return sql, [today.replace(day=1), today, today]
@@ -32,7 +34,7 @@ def teams_month_to_date(team_ids, *, today=None):
     sql, params = month_to_date_sql("t.id", today=today)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.id, m.month, m.today, m.warm FROM unnest(%s::bigint[]) AS t(id) "
-                       f"CROSS JOIN LATERAL ({sql}) m WHERE m.any", [list(team_ids), *params])
+                       f"CROSS JOIN LATERAL ({sql}) m WHERE m.has_spend", [list(team_ids), *params])
         return {team_id: {"month": month, "today": today_, "warm": warm}
                 for team_id, month, today_, warm in cursor.fetchall()}
 
