@@ -38,6 +38,12 @@ def browser():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # While Playwright's loop runs in this thread, the ORM's connections opened meanwhile are kept apart
+        # from the rest of the session's (asgiref's Local); left open, pytest-django could not drop the test
+        # database at the end ("being accessed by other users").
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
