@@ -328,7 +328,7 @@ def _cpu_group(pid, cmdline):
 
 
 def cpu_by_group():
-    """{group: CPU seconds so far} over the processes alive now (those of another user included when readable)."""
+    """{group: {pid: CPU seconds so far}} over the processes alive now (another user's too, when readable)."""
     tick, out = os.sysconf("SC_CLK_TCK"), {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():

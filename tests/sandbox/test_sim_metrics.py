@@ -79,4 +79,4 @@ def test_the_endpoint_serves_prometheus_text(sandbox):
     assert "# TYPE kn_serving_invocation_duration_seconds histogram" in answer.text
     assert "# TYPE DCGM_FI_DEV_FB_USED gauge" in answer.text
     # Prometheus scrapes pods, not the API server: a scrape, whenever it comes, is not in the API request log.
-    assert not [r for r in sandbox.requests if r.path == "/metrics/pods"]
+    assert not [r for r in sandbox.requests if r.path == sim_metrics.METRICS_PATH]
