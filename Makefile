@@ -46,4 +46,4 @@ lint: install
 	.venv/bin/lint-imports
 
 bench: install services
-	DEBUG=1 SECURE_HTTPS=0 $(VENV_PYTHON) -m bench
+	$(VENV_PYTHON) -m bench

@@ -24,3 +24,17 @@ def _connections_recycle(sender=None, **_):
 
     if not getattr(getattr(sender, "request", None), "is_eager", False):  # as the fixup: never in-process apply()
         close_old_connections()
+
+
+@task_prerun.connect
+def _catalog_version_pin(**_):
+    from catalog.cache import version_pin_begin
+
+    version_pin_begin()  # one catalog version per task, as per web request (catalog/cache.py)
+
+
+@task_postrun.connect
+def _catalog_version_unpin(**_):
+    from catalog.cache import version_pin_end
+
+    version_pin_end()

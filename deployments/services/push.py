@@ -56,8 +56,14 @@ def deployment_push(*, deployment_id, revision):
         return _push(deployment_id, revision)
 
 
+def _one(queryset):
+    """The row of a queryset filtered by primary key, or None. Not .first(): that orders by the model's Meta
+    ordering (a deployment's joins its team), a third of the read's CPU in the push profile."""
+    return next(iter(queryset.order_by()), None)
+
+
 def _push(deployment_id, revision):
-    deployment = Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id).first()
+    deployment = _one(Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id))
     if deployment is None or deployment.current_revision is None:
         return False
     current = deployment.current_revision
@@ -88,8 +94,8 @@ def deployment_move(*, deployment_id):
     to another cluster than the one it was applied to; recorded as a push, the old cluster's objects kept until the new
     ones are ready (reconcile's superseded_remove). False when there was nothing to move. ClusterError propagates."""
     with deployment_lock(deployment_id):
-        deployment = (Deployment.objects.select_related("team", "current_revision")
-                      .filter(pk=deployment_id, status__in=LIVE_STATUSES).first())
+        deployment = _one(Deployment.objects.select_related("team", "current_revision")
+                          .filter(pk=deployment_id, status__in=LIVE_STATUSES))
         if deployment is None or deployment.current_revision is None:
             return False
         rev, cluster = deployment.current_revision, cluster_for_region(deployment.region)

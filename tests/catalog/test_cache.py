@@ -1,11 +1,13 @@
 """The cached catalog snapshot: a price staff set reaches the very next preview and create."""
 
+import threading
 from decimal import Decimal
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
 
+from catalog.cache import version_pin_begin, version_pin_end
 from catalog.models import GpuClass, Region
 from catalog.services import gpu_price_set
 from deployments.services import lifecycle
@@ -100,3 +102,48 @@ def test_the_dashboards_burn_follows_a_committed_price_change(team, owner, staff
     assert dashboard_read(owner)["rows"][0].burn_usd_per_hour == first  # the price book kept
     gpu_price_set(user=staff, gpu_class=gpu, price=gpu.price_per_gpu_hour * 2)
     assert dashboard_read(owner)["rows"][0].burn_usd_per_hour == 2 * first
+
+
+def _price_set_in_another_worker(user, gpu, price):
+    """What another gunicorn or Celery process does: its own thread-local state and database connection."""
+    from django.db import connection
+
+    def run():
+        try:
+            gpu_price_set(user=user, gpu_class=gpu, price=price)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_answer_prices_with_one_catalog_and_the_next_sees_another_workers_change(team, staff):
+    spec, gpu = _pinned_spec()
+    version_pin_begin()  # a request or task starts (catalog/apps.py, portal/celery.py)
+    try:
+        before = _per_hour(spec)
+        _price_set_in_another_worker(staff, gpu, gpu.price_per_gpu_hour * 2)
+        assert _per_hour(spec) == before  # the same catalog throughout one answer
+    finally:
+        version_pin_end()
+    version_pin_begin()
+    try:
+        assert _per_hour(spec) == before * 2  # the next request or task
+    finally:
+        version_pin_end()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_in_a_request_is_seen_by_the_rest_of_it(team, staff):
+    spec, gpu = _pinned_spec()
+    version_pin_begin()
+    try:
+        before = _per_hour(spec)
+        gpu_price_set(user=staff, gpu_class=gpu, price=gpu.price_per_gpu_hour * 3)
+        assert _per_hour(spec) == before * 3
+    finally:
+        version_pin_end()
