@@ -75,16 +75,17 @@ def ids_in(ids):
     return RawSQL("SELECT unnest(%s::integer[])", (list(ids),))
 
 
-def heartbeats_write(now, *, where):
+def heartbeats_write(now, *, where, limit=None):
     """Heartbeat samples, in SQL, for the live deployments matched by `where` (a Q) whose latest sample is
     older than SAMPLE_HEARTBEAT_SECONDS: the watcher decides a deployment only when the cluster says
     something changed, and spend still needs a sample at least every spend.metering.max_sample_gap().
     Each sample is the row as it stands (what the last decision wrote) with the CPU held from the latest
     sample (it changes only with the pods, which the watcher decides); last_synced_at moves with it.
-    Three statements whatever the number of deployments; returns how many samples were written."""
+    Three statements whatever the number of deployments; at most `limit` of them, the longest unsampled
+    first; returns how many samples were written."""
     due = now - timedelta(seconds=settings.SAMPLE_HEARTBEAT_SECONDS)
     ids = list(Deployment.objects.filter(where, status__in=SYNCED_STATUSES, sampled_at__lt=due)
-               .values_list("pk", flat=True))
+               .order_by("sampled_at").values_list("pk", flat=True)[:limit])
     if not ids:
         return 0
     quote = connection.ops.quote_name

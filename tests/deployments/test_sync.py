@@ -401,3 +401,27 @@ def test_time_to_ready_is_measured_per_revision_from_push_start_to_ready(sandbox
     second.refresh_from_db()
     assert second.ready_at >= second.pushed_at
     assert Revision.objects.get(pk=first.pk).ready_at == first.ready_at
+
+
+@pytest.mark.django_db
+def test_heartbeats_are_written_in_batches_the_longest_unsampled_first(team, settings):
+    # The watcher writes a batch between two flushes, so a pod change never waits for thousands of samples.
+    from django.db.models import Q
+
+    from deployments.services.sync import heartbeats_write
+    from tests.factories import DeploymentFactory
+
+    now = timezone.now()
+    ages = {"oldest": 600, "older": 300, "old": settings.SAMPLE_HEARTBEAT_SECONDS + 5, "fresh": 1}
+    made = {name: DeploymentFactory(team=team, name=name, ready_pods=1, total_pods=1) for name in ages}
+    for name, seconds in ages.items():
+        Deployment.objects.filter(pk=made[name].pk).update(sampled_at=now - timedelta(seconds=seconds))
+
+    def sampled():
+        return set(StatusSample.objects.filter(at=now).values_list("deployment__name", flat=True))
+
+    assert heartbeats_write(now, where=Q(), limit=2) == 2
+    assert sampled() == {"oldest", "older"}
+    assert heartbeats_write(now, where=Q(), limit=2) == 1
+    assert sampled() == {"oldest", "older", "old"}
+    assert heartbeats_write(now, where=Q(), limit=2) == 0, "the fresh one is not due"
