@@ -238,6 +238,12 @@ def _status_sync(deployment_ids):
 
 # What a sync writes that says something changed; the time of the sync itself does not.
 _CHANGE_FIELDS = [f for f in SYNC_FIELDS if f not in ("updated_at", "last_synced_at", "sampled_at")] + ["status_message"]
+# What a dry decision reads (_decide, state.status_from_observation, audit.event_build), and nothing else: a
+# watcher's sweep builds one model per live deployment, and building the other columns was most of its CPU at
+# thousands of deployments (bench/bench_watch.py resync). A field read outside this list costs a query per row:
+# tests/deployments/test_watching.py counts a sweep's queries.
+_DRY_FIELDS = (*SYNC_FIELDS, "team", "name", "target", "scheduled", "applied_revision",
+               "current_revision__number", "current_revision__pushed_at", "current_revision__ready_at")
 
 
 class _Outcome:
@@ -293,8 +299,7 @@ def _changed_ids(observations, now, *, heartbeats=True):
     locks: a resync of thousands of unchanged deployments writes nothing. `heartbeats=False`: a sample due
     only because time passed does not count (the watcher writes those in SQL, heartbeats_write)."""
     changed = set()
-    for d in (Deployment.objects.select_related("current_revision")
-              .defer("superseded", "current_revision__spec", "current_revision__manifests")
+    for d in (Deployment.objects.select_related("current_revision").only(*_DRY_FIELDS)
               .filter(pk__in=ids_in(observations), status__in=SYNCED_STATUSES)):
         before = [getattr(d, f) for f in _CHANGE_FIELDS]
         never_sampled = d.sampled_at is None
