@@ -11,6 +11,7 @@ import sys
 import time
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -57,22 +58,18 @@ def django_setup():
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # one line per sandbox request otherwise
     logging.getLogger("gantry.request").setLevel(logging.WARNING)  # and one per request of the test client
     call_command("migrate", verbosity=0, interactive=False)
-    if not settings.DEBUG and not _static_collected:
+    if not settings.DEBUG:
         _static_collect()
     database_vacuum()
 
 
-_static_collected = False
-
-
+@cache
 def _static_collect():
     """As the image build does (Dockerfile): with DEBUG off a page naming a static file missing from the
     manifest is a 500. Once per run, about 5 s."""
-    global _static_collected
     from django.core.management import call_command
 
     call_command("collectstatic", interactive=False, verbosity=0)
-    _static_collected = True
 
 
 def database_vacuum():
