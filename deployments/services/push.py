@@ -12,7 +12,7 @@ from django.utils import timezone
 
 import clusters
 from audit.models import Event
-from audit.services import event_record
+from audit.services import event_build
 from notifications.models import EventKind
 from notifications.services import notify
 from clusters.selectors import cluster_for_region, cluster_named, cluster_name
@@ -22,6 +22,7 @@ from ..models import Deployment, Revision
 from ..state import LIVE_STATUSES
 from .lifecycle import deployment_transition
 from .manifests import deployment_objects, revision_manifests
+from .statements import row_update_recorded
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +75,12 @@ def _push(deployment_id, revision):
         log.info("push of %s r%s skipped: deployment is %s", deployment, revision, deployment.status)
         return False
     rev = current if current.number == revision else deployment.revisions.get(number=revision)
-    with transaction.atomic():  # applying, the attempt and the revision's first push: one commit
-        if deployment.status == Status.QUEUED:
-            # The attempt rides on the status change: one UPDATE.
-            if not deployment_transition(deployment=deployment, expected=Status.QUEUED, new=Status.APPLYING,
-                                         message=f"Applying revision {revision}", **_attempt(deployment)):
-                log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
-                return False
-            _first_push_record(rev, deployment.last_pushed_at)
-        else:
+    if deployment.status == Status.QUEUED:
+        if not _applying_begin(deployment, rev):
+            log.info("push of %s r%s skipped: the deployment changed meanwhile", deployment, revision)
+            return False
+    else:
+        with transaction.atomic():  # a retry: the attempt and the revision's first push, one commit
             _attempt_record(deployment, rev)
     run = deployment.current_run if deployment.target == Target.ARGO else None
     _apply(deployment, rev, revision_manifests(deployment, rev, run=run), cluster_for_region(deployment.region))
@@ -105,6 +103,20 @@ def deployment_move(*, deployment_id):
         _apply(deployment, rev, revision_manifests(deployment, rev), cluster,
                why=f"Region {deployment.region} is served by cluster {cluster_name(cluster)} now: ")
         return True
+
+
+def _applying_begin(deployment, rev):
+    """Queued to applying, with the attempt counted (it rides on the status change), the revision's first push
+    time and the status event: one statement (statements.py), written only if the deployment is still queued."""
+    fields = {"status": Status.APPLYING, "updated_at": timezone.now(), **_attempt(deployment)}
+    event = event_build(deployment=deployment, kind=Event.Kind.STATUS, from_status=Status.QUEUED,
+                        to_status=Status.APPLYING, message=f"Applying revision {rev.number}")
+    first = [] if rev.pushed_at is not None else [
+        (Revision, {"pushed_at": fields["last_pushed_at"]}, {"id": rev.pk, "pushed_at__isnull": True})]
+    if not row_update_recorded(deployment, fields, event=event, where={"status": Status.QUEUED}, also=first):
+        return False
+    rev.pushed_at = rev.pushed_at or fields["last_pushed_at"]
+    return True
 
 
 def _attempt(deployment):
@@ -140,11 +152,10 @@ def _apply(deployment, rev, objects, cluster, *, why=""):
         message += (f" on cluster {cluster_name(cluster)}, moved from cluster {cluster_name_of(before)}: "
                     f"its objects there keep serving until this one is ready, then reconcile removes them")
         data.update(cluster=cluster_key(cluster), moved_from=before)
-    with transaction.atomic():
-        Deployment.objects.filter(pk=deployment.pk).update(applied_revision=rev.number, status_message="",
-                                                           superseded=superseded, updated_at=timezone.now(),
-                                                           applied_cluster=cluster_key(cluster) or "")
-        event_record(deployment=deployment, kind=Event.Kind.PUSH, message=why + message, data=data)
+    event = event_build(deployment=deployment, kind=Event.Kind.PUSH, message=why + message, data=data)
+    row_update_recorded(deployment, {"applied_revision": rev.number, "status_message": "", "superseded": superseded,
+                                     "updated_at": timezone.now(), "applied_cluster": cluster_key(cluster) or ""},
+                        event=event)
 
 
 def cluster_key(cluster):
