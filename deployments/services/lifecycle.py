@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from audit.models import Event
-from audit.services import event_record
+from audit.services import event_build, event_record
 from notifications.models import EventKind
 from notifications.services import notify
 from specs.checker import Issue
@@ -32,6 +32,7 @@ from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
 from .quota import quota_check, spec_gpus_max
 from .runs import run_record
+from .statements import keys_reserve, rows_insert
 
 log = logging.getLogger(__name__)
 
@@ -153,20 +154,20 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
         with transaction.atomic():
             over_quota_reason = _over_quota_reason(team=team, spec=completed, cost=cost)
             status = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
-            deployment = Deployment.objects.create(
+            deployment = Deployment(
                 team=team, name=completed["name"], status=status, created_by=user,
                 approval_reason=over_quota_reason, **deployment_fields_from_spec(completed, cost=cost),
             )
-            revision = Revision.objects.create(
-                deployment=deployment, number=1, spec=completed, manifests=manifests, created_by=user
-            )
-            deployment.current_revision = revision
-            deployment.save(update_fields=["current_revision"])
+            revision = Revision(number=1, spec=completed, manifests=manifests, created_by=user)
+            # The deployment, its revision 1 (each naming the other) and the event: two statements, not four.
+            keys_reserve(deployment, revision)
+            revision.deployment, deployment.current_revision = deployment, revision
+            message = "Created; waiting for platform staff approval" if over_quota_reason else "Created and queued"
+            rows_insert(deployment, revision, event_build(
+                deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user, from_status="",
+                to_status=status, message=message, data={"revision": 1}))
             if deployment.workload == Workload.BATCH and not deployment.scheduled:
                 run_record(deployment=deployment, revision=1, user=user)
-            message = "Created; waiting for platform staff approval" if over_quota_reason else "Created and queued"
-            event_record(deployment=deployment, team=team, kind=Event.Kind.CREATED, actor=user, from_status="",
-                         to_status=status, message=message, data={"revision": 1})
             if idempotency_key:
                 # A key older than 24 hours is free again.
                 IdempotencyKey.objects.filter(user=user, key=idempotency_key).delete()

@@ -55,3 +55,35 @@ def row_update_recorded(instance, values, *, event, where=None, also=()):
         for name, value in values.items():
             setattr(instance, name, value)
     return matched
+
+
+def keys_reserve(*instances):
+    """Give unsaved instances their primary keys before they are written (one `nextval` of each table's sequence,
+    one round trip), so that rows inserted in one statement can name one another."""
+    quote = connection.ops.quote_name
+    calls = ", ".join("nextval(pg_get_serial_sequence(%s, %s))" for _ in instances)
+    params = [p for instance in instances for p in (quote(instance._meta.db_table), instance._meta.pk.column)]
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {calls}", params)
+        for instance, key in zip(instances, cursor.fetchone(), strict=True):
+            instance.pk = key
+
+
+def rows_insert(*instances):
+    """INSERT unsaved instances in one statement (a WITH of INSERTs), each value prepared by its field as save()
+    prepares it (defaults and auto_now_add included). An instance without a key gets the table's next one. Their
+    foreign keys are checked when the transaction commits (Django creates them DEFERRABLE INITIALLY DEFERRED)."""
+    quote = connection.ops.quote_name
+    inserts, params = [], []
+    for instance in instances:
+        meta = instance._meta
+        fields = [f for f in meta.concrete_fields if not (f.primary_key and instance.pk is None)]
+        inserts.append(f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+                       f"VALUES ({', '.join(['%s'] * len(fields))})")
+        params += [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    *first, last = inserts
+    sql = f"WITH {', '.join(f'row{n} AS ({sql})' for n, sql in enumerate(first))} {last}" if first else last
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for instance in instances:
+        instance._state.adding, instance._state.db = False, connection.alias
