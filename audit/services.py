@@ -5,8 +5,6 @@ catalog prices, team limits and admin actions all call it (sync builds many with
 and writes them in one `events_record`), so every kind of change lands in the same table.
 """
 
-from django.db import connection
-
 from .models import Event
 
 # Marks a field absent on one side of a diff (None is a legitimate JSON value).
@@ -55,19 +53,6 @@ def event_record(**fields):
     event = event_build(**fields)
     event.save()
     return event
-
-
-def event_insert_sql(event, *, source):
-    """(sql, params): an INSERT of `event` (from `event_build`) to chain in a data-modifying WITH, one row for each
-    row the CTE named `source` returned: the event is written exactly when the change it records was, in the same
-    statement. Each value is prepared by the model's own field, as save() prepares it, and cast to the column's
-    type (in INSERT ... SELECT an untyped literal or NULL would be read as text)."""
-    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
-    values = [f.get_db_prep_save(f.pre_save(event, True), connection) for f in fields]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    casts = ", ".join(f"CAST(%s AS {f.cast_db_type(connection)})" for f in fields)
-    return f"INSERT INTO {quote(Event._meta.db_table)} ({columns}) SELECT {casts} FROM {source}", values
 
 
 def events_record(events):

@@ -20,6 +20,7 @@ from audit.models import Event
 from audit.services import event_build, event_record
 from notifications.models import EventKind
 from notifications.services import notify
+from rows.write import keys_reserve, rows_insert
 from specs.checker import Issue
 from specs.preview import preview_document, spec_preview
 from specs.vocabulary import Status, Target, Workload
@@ -32,7 +33,6 @@ from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
 from .preview import spec_facts
 from .quota import quota_check, spec_gpus_max
 from .runs import run_record
-from .statements import keys_reserve, rows_insert
 
 log = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ import clusters
 from audit.models import Event
 from audit.services import event_build
 from notifications.models import EventKind
+from rows.read import row_read
 from notifications.services import notify
 from clusters.selectors import cluster_for_region, cluster_named, cluster_name
 from specs.vocabulary import Status, Target
@@ -64,7 +65,7 @@ def _one(queryset):
 
 
 def _push(deployment_id, revision):
-    deployment = _one(Deployment.objects.select_related("team", "current_revision").filter(pk=deployment_id))
+    deployment = row_read(Deployment, {"id": deployment_id}, ("team", "current_revision"))
     if deployment is None or deployment.current_revision is None:
         return False
     current = deployment.current_revision

@@ -2,6 +2,8 @@
 
 from decimal import Decimal
 
+from django.db import connection
+
 from formats.money import money
 from specs.checker import Issue
 from specs.cpu import on_cpu
@@ -62,10 +64,13 @@ def team_usage(team, *, exclude_deployment=None, lock=False):
     reference the team (events, deliveries), whose foreign key checks take FOR KEY SHARE. With FOR UPDATE, an
     approval racing a change deadlocked on the team row (tests/system/concurrency/test_races.py).
     """
-    if lock:
-        type(team).objects.select_for_update(no_key=True).filter(pk=team.pk).values_list("pk").get()
-    # SQL: one LATERAL pass for both sums; the ORM's subqueries cost more to build than to run, every create.
     teams, deployments = type(team)._meta.db_table, Deployment._meta.db_table
+    if lock:  # plain SQL: the ORM's select_for_update took longer to build than the lock took to run, every create
+        with connection.cursor() as cursor:
+            cursor.execute(f'SELECT 1 FROM "{teams}" WHERE id = %s FOR NO KEY UPDATE', [team.pk])
+            if cursor.fetchone() is None:
+                raise type(team).DoesNotExist(f"team {team.pk} is gone")
+    # SQL: one LATERAL pass for both sums; the ORM's subqueries cost more to build than to run, every create.
     other = "AND d.id <> %s" if exclude_deployment is not None else ""
     spent_sql, spent_params = month_to_date_sql("t.id")
     sql = (f'SELECT t.*, h.held_gpus, h.held_usd, m.month AS spent_usd FROM "{teams}" t CROSS JOIN LATERAL ('

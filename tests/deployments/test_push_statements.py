@@ -10,6 +10,7 @@ from deployments.models import Deployment
 from deployments.services import lifecycle, push
 from deployments.services.statements import row_update_recorded
 from specs.vocabulary import Status
+from rows.read import row_read
 from tests.cluster_helpers import KSVC
 from tests.factories import online_spec
 
@@ -55,3 +56,28 @@ def test_a_compare_and_set_that_no_longer_matches_writes_nothing(deployer):
     stored = Deployment.objects.select_related("current_revision").get(pk=deployment.pk)
     assert (stored.status, stored.push_attempts, stored.current_revision.pushed_at) == (Status.DELETING, 0, None)
     assert list(stored.events.values_list("kind", flat=True)) == [Event.Kind.CREATED]
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_the_push_read_gives_what_select_related_gives_in_one_query(deployer, django_assert_num_queries):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec(name="llama-chat"))
+    Deployment.objects.filter(pk=deployment.pk).update(superseded=[{"kind": "Service", "name": "old"}])
+    orm = Deployment.objects.select_related("team", "current_revision").get(pk=deployment.pk)
+    with django_assert_num_queries(1):
+        read = row_read(Deployment, {"id": deployment.pk}, ("team", "current_revision"))
+        assert _fields(read.team) == _fields(orm.team) and read.namespace == "tenant-nlp"
+        assert _fields(read.current_revision) == _fields(orm.current_revision)
+    assert _fields(read) == _fields(orm)
+    assert read.superseded == [{"kind": "Service", "name": "old"}]  # JSON columns decoded, as the ORM does
+    assert read.current_revision.manifests[0]["kind"] == "Service"
+    assert row_read(Deployment, {"id": deployment.pk + 1000}, ("team",)) is None
+
+
+def test_the_push_read_of_a_deployment_without_revision_has_none(deployer, django_assert_num_queries):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec(name="llama-chat"))
+    Deployment.objects.filter(pk=deployment.pk).update(current_revision=None)
+    with django_assert_num_queries(1):
+        assert row_read(Deployment, {"id": deployment.pk}, ("team", "current_revision")).current_revision is None

@@ -1,0 +1,73 @@
+"""One row of a model with the rows its foreign keys name, read in one statement whose SQL is built once."""
+
+from functools import cache
+
+from django.db import connection
+
+
+def condition_sql(model, name, value, alias=""):
+    """SQL for the lookup `name` (a field name: equal to %s, its value a parameter; or name__isnull: `value` says
+    which) on `model`'s table (aliased `alias`)."""
+    quote, prefix = connection.ops.quote_name, f"{alias}." if alias else ""
+    if name.endswith("__isnull"):
+        column = model._meta.get_field(name.removesuffix("__isnull")).column
+        return f"{prefix}{quote(column)} IS {'' if value else 'NOT '}NULL"
+    return f"{prefix}{quote(model._meta.get_field(name).column)} = %s"
+
+
+def condition_params(model, where):
+    """The parameters of `where`'s conditions (condition_sql), each prepared by its field."""
+    return [model._meta.get_field(name).get_db_prep_value(value, connection)
+            for name, value in where.items() if not name.endswith("__isnull")]
+
+
+def _shape(where):
+    """What of `where` decides its SQL: the names, and the value of an __isnull."""
+    return tuple((name, bool(value) if name.endswith("__isnull") else None) for name, value in where.items())
+
+
+@cache
+def _read_plan(model, where, related):
+    """The SQL reading a row of `model` matching `where` (its _shape) with the rows its `related` foreign keys name
+    (LEFT JOINs), and for each model its fields with their converters (a JSON column arrives as text)."""
+    quote = connection.ops.quote_name
+    parts, joins = [(model, None, "r0")], []
+    for n, name in enumerate(related, 1):
+        field = model._meta.get_field(name)
+        target = field.related_model._meta
+        joins.append(f"LEFT JOIN {quote(target.db_table)} r{n} ON r{n}.{quote(target.pk.column)} = "
+                     f"r0.{quote(field.column)}")
+        parts.append((field.related_model, field, f"r{n}"))
+    columns = ", ".join(f"{alias}.{quote(f.column)}" for m, _, alias in parts for f in m._meta.concrete_fields)
+    conditions = " AND ".join(condition_sql(model, name, value, "r0") for name, value in where)
+    sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} r0 {' '.join(joins)} WHERE {conditions} LIMIT 2"
+    plan = [(m, via, [f.attname for f in m._meta.concrete_fields], m._meta.concrete_fields.index(m._meta.pk),
+             [(f.get_db_converters(connection), f.get_col(alias)) for f in m._meta.concrete_fields])
+            for m, via, alias in parts]
+    return sql, plan
+
+
+def row_read(model, where, related=()):
+    """The instance of `model` matching `where` ({field name: value, or name__isnull: bool}), None if no row does,
+    with the instances its `related` foreign keys name in place (None where the key is null), as
+    `select_related(*related).get(**where)` gives them: MultipleObjectsReturned when several rows match."""
+    sql, plan = _read_plan(model, _shape(where), tuple(related))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, condition_params(model, where))
+        rows = cursor.fetchall()
+    if len(rows) > 1:
+        raise model.MultipleObjectsReturned(f"more than one {model.__name__} matches {where}")
+    if not rows:
+        return None
+    row, instances, at = rows[0], [], 0
+    for m, via, names, pk_index, converters in plan:
+        values = list(row[at:at + len(names)])
+        at += len(names)
+        for i, (functions, col) in enumerate(converters):
+            for function in functions:
+                values[i] = function(values[i], col, connection)
+        instance = None if values[pk_index] is None else m.from_db(connection.alias, names, values)
+        if via is not None:
+            via.set_cached_value(instances[0], instance)
+        instances.append(instance)
+    return instances[0]

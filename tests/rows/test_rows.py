@@ -1,0 +1,73 @@
+"""rows/: plain-SQL reads and writes give and store what the ORM gives and stores."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from audit.models import Event
+from deployments.models import Deployment, Revision
+from rows.read import row_read
+from rows.write import keys_reserve, rows_insert
+from teams.models import ApiToken, Team
+from teams.services import token_create
+from tests.factories import TeamFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_a_token_is_read_with_its_user_as_the_orm_reads_it(django_assert_num_queries):
+    user = UserFactory(username="ada")
+    token, _key = token_create(user=user, name="ci")
+    orm = ApiToken.objects.select_related("user").get(pk=token.pk)
+    with django_assert_num_queries(1):
+        read = row_read(ApiToken, {"key_hash": token.key_hash, "revoked_at__isnull": True}, ("user",))
+        assert read.user.username == "ada"
+    assert _fields(read) == _fields(orm) and _fields(read.user) == _fields(orm.user)
+    assert row_read(ApiToken, {"key_hash": token.key_hash, "revoked_at__isnull": False}) is None
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert row_read(ApiToken, {"key_hash": token.key_hash, "revoked_at__isnull": True}) is None
+    assert row_read(ApiToken, {"key_hash": token.key_hash, "revoked_at__isnull": False}).pk == token.pk
+
+
+def test_more_than_one_matching_row_is_an_error_as_with_get():
+    TeamFactory(slug="a", gpu_quota=7)
+    TeamFactory(slug="b", gpu_quota=7)
+    with pytest.raises(Team.MultipleObjectsReturned):
+        row_read(Team, {"gpu_quota": 7})
+    assert row_read(Team, {"slug": "b"}).monthly_budget_usd == Team.objects.get(slug="b").monthly_budget_usd
+
+
+def test_rows_naming_one_another_are_inserted_in_one_statement_with_the_models_defaults(
+        django_assert_num_queries):
+    team, user = TeamFactory(slug="nlp"), UserFactory()
+    deployment = Deployment(team=team, name="llama", created_by=user, monthly_max_usd=Decimal("12.50"))
+    revision = Revision(number=1, spec={"name": "llama"}, manifests=[{"kind": "Service"}], created_by=user)
+    with transaction.atomic(), django_assert_num_queries(2):
+        keys_reserve(deployment, revision)
+        revision.deployment, deployment.current_revision = deployment, revision
+        rows_insert(deployment, revision, Event(deployment=deployment, team=team, kind=Event.Kind.CREATED))
+    stored = Deployment.objects.select_related("current_revision").get(pk=deployment.pk)
+    assert stored.current_revision.pk == revision.pk and stored.current_revision.deployment_id == deployment.pk
+    assert stored.current_revision.manifests == [{"kind": "Service"}] and stored.monthly_max_usd == Decimal("12.50")
+    assert stored.superseded == [] and stored.created_at == deployment.created_at  # default and auto_now_add
+    assert stored.events.get().kind == Event.Kind.CREATED
+    deployment.name = "renamed"
+    deployment.save(update_fields=["name"])  # a saved instance from here on: an UPDATE, not a second INSERT
+    assert Deployment.objects.get(pk=deployment.pk).name == "renamed"
+
+
+def test_a_refused_insert_writes_none_of_the_rows():
+    team = TeamFactory(slug="nlp")
+    Deployment.objects.create(team=team, name="llama")
+    twin, revision = Deployment(team=team, name="llama"), Revision(number=1, spec={})
+    with pytest.raises(IntegrityError), transaction.atomic():
+        keys_reserve(twin, revision)
+        revision.deployment, twin.current_revision = twin, revision
+        rows_insert(twin, revision)
+    assert Deployment.objects.count() == 1 and not Revision.objects.exists()
