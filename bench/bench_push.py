@@ -62,23 +62,35 @@ def pipeline_client(*, timeout=600):
     return client
 
 
+def _created(client, names):
+    """POST a deployment of each name, one after another; their ids."""
+    ids = []
+    for name in names:
+        response = client.post("/api/v1/deployments/", {**SPEC, "team": TEAM, "name": name},
+                               content_type="application/json")
+        assert response.status_code == 201, (response.status_code, response.content[:300])
+        ids.append(response.json()["id"])
+    return ids
+
+
+def _applied_wait(ids, *, timeout, what):
+    from deployments.models import Deployment
+
+    deadline = time.monotonic() + timeout
+    while Deployment.objects.filter(pk__in=ids, applied_revision=1).count() < len(ids):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"pipeline: not all {what} applied after {timeout}s")
+        time.sleep(0.02)
+
+
 def pipeline_run(n, client, *, timeout=600):
     """POST n deployments; seconds until the worker has applied all of them, and their manifests."""
     from deployments.models import Deployment
 
     started = time.perf_counter()
-    ids = []
-    for i in range(n):
-        response = client.post("/api/v1/deployments/", {**SPEC, "team": TEAM, "name": f"push-{i:04d}"},
-                               content_type="application/json")
-        assert response.status_code == 201, (response.status_code, response.content[:300])
-        ids.append(response.json()["id"])
+    ids = _created(client, [f"push-{i:04d}" for i in range(n)])
     created = time.perf_counter() - started
-    deadline = time.monotonic() + timeout
-    while Deployment.objects.filter(pk__in=ids, applied_revision=1).count() < n:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"pipeline: not all {n} pushes applied after {timeout}s")
-        time.sleep(0.02)
+    _applied_wait(ids, timeout=timeout, what=f"{n} pushes")
     total = time.perf_counter() - started
     manifests = [_manifests(d) for d in Deployment.objects.filter(pk__in=ids).select_related("team", "current_revision")]
     return {"total": total, "create": created, "manifests": manifests}
@@ -92,19 +104,9 @@ def _warm_up(client, *, timeout):
     the database afterwards; their objects stay in the cluster."""
     from deployments.models import Deployment
 
-    ids = []
-    for i in range(WARM_UP):
-        response = client.post("/api/v1/deployments/", {**SPEC, "team": TEAM, "name": f"push-warm-up-{i}"},
-                               content_type="application/json")
-        assert response.status_code == 201, (response.status_code, response.content[:300])
-        ids.append(response.json()["id"])
-    warm = Deployment.objects.filter(pk__in=ids)
-    deadline = time.monotonic() + timeout
-    while warm.filter(applied_revision=1).count() < WARM_UP:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"pipeline: the warm-up deployments were not applied after {timeout}s")
-        time.sleep(0.02)
-    warm.delete()
+    ids = _created(client, [f"push-warm-up-{i}" for i in range(WARM_UP)])
+    _applied_wait(ids, timeout=timeout, what="warm-up deployments")
+    Deployment.objects.filter(pk__in=ids).delete()
 
 
 def _manifests(deployment):
