@@ -27,9 +27,10 @@ def _shape(where):
 
 
 @cache
-def _read_plan(model, where, related):
+def _read_plan(model, where, related, extra):
     """The SQL reading a row of `model` matching `where` (its _shape) with the rows its `related` foreign keys name
-    (LEFT JOINs), and for each model its fields with their converters (a JSON column arrives as text)."""
+    (LEFT JOINs) and the `extra` ((name, SQL), ...) values, and for each model its fields with their converters
+    (a JSON column arrives as text)."""
     quote = connection.ops.quote_name
     parts, joins = [(model, None, "r0")], []
     for n, name in enumerate(related, 1):
@@ -38,7 +39,8 @@ def _read_plan(model, where, related):
         joins.append(f"LEFT JOIN {quote(target.db_table)} r{n} ON r{n}.{quote(target.pk.column)} = "
                      f"r0.{quote(field.column)}")
         parts.append((field.related_model, field, f"r{n}"))
-    columns = ", ".join(f"{alias}.{quote(f.column)}" for m, _, alias in parts for f in m._meta.concrete_fields)
+    columns = ", ".join([f"{alias}.{quote(f.column)}" for m, _, alias in parts for f in m._meta.concrete_fields]
+                        + [f"({sql}) AS {quote(name)}" for name, sql in extra])
     conditions = " AND ".join(condition_sql(model, name, value, "r0") for name, value in where)
     sql = f"SELECT {columns} FROM {quote(model._meta.db_table)} r0 {' '.join(joins)} WHERE {conditions} LIMIT 2"
     plan = [(m, via, [f.attname for f in m._meta.concrete_fields], m._meta.concrete_fields.index(m._meta.pk),
@@ -47,13 +49,18 @@ def _read_plan(model, where, related):
     return sql, plan
 
 
-def row_read(model, where, related=()):
+def row_read(model, where, related=(), extra=None):
     """The instance of `model` matching `where` ({field name: value, or name__isnull: bool}), None if no row does,
     with the instances its `related` foreign keys name in place (None where the key is null), as
-    `select_related(*related).get(**where)` gives them: MultipleObjectsReturned when several rows match."""
-    sql, plan = _read_plan(model, _shape(where), tuple(related))
+    `select_related(*related).get(**where)` gives them: MultipleObjectsReturned when several rows match.
+
+    `extra`: {attribute: (SQL of a scalar subquery, params)} set on the instance, as `annotate` would; the
+    subquery names the row's table `r0`."""
+    extra = extra or {}
+    sql, plan = _read_plan(model, _shape(where), tuple(related), tuple((k, q) for k, (q, _) in extra.items()))
+    params = [p for _, params in extra.values() for p in params] + condition_params(model, where)
     with connection.cursor() as cursor:
-        cursor.execute(sql, condition_params(model, where))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if len(rows) > 1:
         raise model.MultipleObjectsReturned(f"more than one {model.__name__} matches {where}")
@@ -70,4 +77,6 @@ def row_read(model, where, related=()):
         if via is not None:
             via.set_cached_value(instances[0], instance)
         instances.append(instance)
+    for name, value in zip(extra, row[at:]):
+        setattr(instances[0], name, value)
     return instances[0]

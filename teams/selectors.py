@@ -3,6 +3,8 @@
 Platform staff (is_staff) count as owners of every team.
 """
 
+from rows.read import row_read
+
 from .models import DEPLOY_ROLES, Membership, Role, Team
 from .slugs import is_team_slug
 
@@ -53,11 +55,13 @@ def team_access(user, slug):
     if user is None or user.is_staff:
         team = Team.objects.filter(slug=slug).first()
         return team, team is not None
-    try:
-        return Team.objects.get(slug=slug, memberships__user=user, memberships__role__in=DEPLOY_ROLES), True
-    except Team.DoesNotExist:
-        # The refusal path only: a viewer is told they may not deploy, an outsider that the team is unknown.
-        return Team.objects.filter(slug=slug, memberships__user=user).first(), False
+    # Every create and preview: the team and the user's role in one statement of plain SQL built once (rows/),
+    # where the ORM's join took longer to build than to run.
+    role = (f"SELECT m.role FROM {Membership._meta.db_table} m WHERE m.team_id = r0.id AND m.user_id = %s", [user.pk])
+    team = row_read(Team, {"slug": slug}, extra={"role": role})
+    if team is None or team.role is None:
+        return None, False  # an outsider is told the team is unknown, as for a team that does not exist
+    return team, team.role in DEPLOY_ROLES
 
 
 def user_role(user, team):

@@ -65,3 +65,22 @@ def test_seed_demo_with_a_second_cluster_puts_a_deployment_in_its_region(dispatc
     translate = Deployment.objects.get(name="translate")
     assert translate.region == "ORD1" and cluster_for_region(translate.region).name == "sandbox-b"
     assert Deployment.objects.filter(team__slug="demo").count() == 5
+
+
+def test_the_team_a_spec_names_is_found_with_what_the_users_role_allows(owner, deployer, viewer, team,
+                                                                        django_assert_num_queries):
+    from teams.selectors import team_access
+    from tests.factories import TeamFactory, UserFactory
+
+    TeamFactory(slug="other")
+    with django_assert_num_queries(1):
+        found, may_deploy = team_access(deployer, "nlp")
+    assert (found.pk, may_deploy) == (team.pk, True)
+    with django_assert_num_queries(1):  # a viewer's refusal too: one read, whatever the role
+        assert team_access(viewer, "nlp")[1] is False
+    assert (team_access(owner, "nlp")[0].pk, team_access(owner, "nlp")[1]) == (team.pk, True)
+    assert (team_access(viewer, "nlp")[0].pk, team_access(viewer, "nlp")[1]) == (team.pk, False)  # told: no role
+    assert team_access(deployer, "other") == (None, False)  # not a member: the team is unknown to them
+    assert team_access(deployer, "missing") == (None, False)
+    assert team_access(UserFactory(is_staff=True), "other")[1] is True
+    assert team_access(None, "nlp")[0].pk == team.pk
