@@ -30,8 +30,12 @@ def kubeconfig_write(path, url, *, name="gantry-sandbox"):
         "current-context": name,
     }
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as fh:
+    # Written aside, then renamed over the path: whoever waits for the file (the portal, kubectl, a test) never
+    # reads it half written (seen once: the official client refused it as empty).
+    partial = f"{path}.{os.getpid()}.partial"
+    with open(partial, "w", encoding="utf-8") as fh:
         yaml.safe_dump(config, fh, sort_keys=False)
+    os.replace(partial, path)
     return path
 
 

@@ -132,14 +132,18 @@ def test_teardown_removes_every_object_and_ends_deleted(dispatched, sandbox, san
 def test_a_create_renders_once_and_reads_the_team_once(deployer):
     from unittest import mock
 
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from specs import preview
-    from teams.models import Team
 
     with mock.patch.object(preview, "manifests_render", wraps=preview.manifests_render) as render, \
-            mock.patch.object(Team.objects, "get", wraps=Team.objects.get) as team_get:
+            CaptureQueriesContext(connection) as queries:
         deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
     assert render.call_count == 1
-    assert team_get.call_count == 1
+    # Looked up by the slug the spec names once; the quota's lock and sums then go by its id.
+    by_slug = [q["sql"] for q in queries if '"teams_team"' in q["sql"] and '"slug" = ' in q["sql"].split("WHERE")[-1]]
+    assert len(by_slug) == 1, by_slug
     # What was rendered for the preview is what is stored, for revision 1.
     assert deployment.current_revision.manifests[0]["metadata"]["annotations"]["gantry.io/revision"] == "1"
 
