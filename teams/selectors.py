@@ -57,7 +57,7 @@ def team_access(user, slug):
         return team, team is not None
     # Every create and preview: the team and the user's role in one statement of plain SQL built once (rows/),
     # where the ORM's join took longer to build than to run.
-    role = (f"SELECT m.role FROM {Membership._meta.db_table} m WHERE m.team_id = r0.id AND m.user_id = %s", [user.pk])
+    role = (f'SELECT m.role FROM "{Membership._meta.db_table}" m WHERE m.team_id = r0.id AND m.user_id = %s', [user.pk])
     team = row_read(Team, {"slug": slug}, extra={"role": role})
     if team is None or team.role is None:
         return None, False  # an outsider is told the team is unknown, as for a team that does not exist

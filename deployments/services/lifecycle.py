@@ -46,6 +46,15 @@ def _permission_check(user, team, message):
         raise PermissionDenied(message)
 
 
+def transition_check(expected, new, actor=None):
+    """ValueError, a programming error, for a move from one of `expected` to `new` that the transition table
+    (deployments/state.py) does not allow this actor; every status change asks it before writing."""
+    by = actor_kind(actor)
+    refused = [s for s in expected if s != new and not transition_allowed(s, new, by=by)]
+    if refused:
+        raise ValueError(f"{by} may not move a deployment from {', '.join(refused)} to {new}")
+
+
 def deployment_transition(*, deployment, expected, new, actor=None, message="", kind=Event.Kind.STATUS,
                           data=None, where=None, **fields):
     """Compare-and-set the status from `expected` (one status or several) to `new`, plus an audit event.
@@ -55,10 +64,7 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
     not allow for this actor is a programming error (ValueError).
     """
     expected = (expected,) if isinstance(expected, str) else tuple(expected)
-    by = actor_kind(actor)
-    refused = [s for s in expected if s != new and not transition_allowed(s, new, by=by)]
-    if refused:
-        raise ValueError(f"{by} may not move a deployment from {', '.join(refused)} to {new}")
+    transition_check(expected, new, actor)
     now = timezone.now()
     values = {"status": new, "updated_at": now, **fields}
     # One CAS per expected status, so the event records exactly which one we left.

@@ -14,14 +14,14 @@ import clusters
 from audit.models import Event
 from audit.services import event_build
 from notifications.models import EventKind
-from rows.read import row_read
 from notifications.services import notify
 from clusters.selectors import cluster_for_region, cluster_named, cluster_name
+from rows.read import row_read
 from specs.vocabulary import Status, Target
 
 from ..models import Deployment, Revision
 from ..state import LIVE_STATUSES
-from .lifecycle import deployment_transition
+from .lifecycle import deployment_transition, transition_check
 from .manifests import deployment_objects, revision_manifests
 from .statements import row_update_recorded
 
@@ -108,7 +108,9 @@ def deployment_move(*, deployment_id):
 
 def _applying_begin(deployment, rev):
     """Queued to applying, with the attempt counted (it rides on the status change), the revision's first push
-    time and the status event: one statement (statements.py), written only if the deployment is still queued."""
+    time and the status event: one statement (statements.py), written only if the deployment is still queued.
+    The same rules as deployment_transition, which takes a statement for the move and another for its event."""
+    transition_check((Status.QUEUED,), Status.APPLYING)
     fields = {"status": Status.APPLYING, "updated_at": timezone.now(), **_attempt(deployment)}
     event = event_build(deployment=deployment, kind=Event.Kind.STATUS, from_status=Status.QUEUED,
                         to_status=Status.APPLYING, message=f"Applying revision {rev.number}")
