@@ -20,7 +20,7 @@ from audit.models import Event
 from audit.services import event_build, event_record
 from notifications.models import EventKind
 from notifications.services import notify
-from rows.write import keys_reserve, rows_insert
+from rows.write import rows_insert
 from specs.checker import Issue
 from specs.preview import preview_document, spec_preview
 from specs.vocabulary import Status, Target, Workload
@@ -165,8 +165,7 @@ def deployment_create_once(*, user, spec, idempotency_key=None):
                 approval_reason=over_quota_reason, **deployment_fields_from_spec(completed, cost=cost),
             )
             revision = Revision(number=1, spec=completed, manifests=manifests, created_by=user)
-            # The deployment, its revision 1 (each naming the other) and the event: two statements, not four.
-            keys_reserve(deployment, revision)
+            # The deployment, its revision 1 (each naming the other) and the event: one statement, not four.
             revision.deployment, deployment.current_revision = deployment, revision
             message = "Created; waiting for platform staff approval" if over_quota_reason else "Created and queued"
             rows_insert(deployment, revision, event_build(

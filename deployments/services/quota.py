@@ -1,5 +1,6 @@
 """The team's GPU quota and monthly budget: what `over_quota` (approval by platform staff) means."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
@@ -51,10 +52,22 @@ def quota_check(*, team, spec, cost, exclude_deployment=None, lock=False):
     return None
 
 
+@dataclass(frozen=True)
+class TeamUsage:
+    """What a quota decision reads of a team: its limits as they are now and what it holds and spent."""
+
+    slug: str
+    gpu_quota: int
+    monthly_budget_usd: Decimal
+    held_gpus: int
+    held_usd: Decimal
+    spent_usd: Decimal
+
+
 def team_usage(team, *, exclude_deployment=None, lock=False):
-    """The team's row as it is now, with `held_gpus` and `held_usd`: the sums of gpus_max and monthly_max_usd
-    over its other counted deployments, read in one pass of the (team, status) index; and `spent_usd`, its
-    spend this month (spend.selectors.month_to_date_sql), in the same statement.
+    """The team's limits as they are now (TeamUsage), with `held_gpus` and `held_usd`: the sums of gpus_max and
+    monthly_max_usd over its other counted deployments, read in one pass of the (team, status) index; and
+    `spent_usd`, its spend this month (spend.selectors.month_to_date_sql), in the same statement.
 
     lock=True first takes the row lock until the transaction ends, so quota decisions for one team happen one
     at a time. In a statement of its own: in Read Committed each statement reads a snapshot taken when it
@@ -63,20 +76,26 @@ def team_usage(team, *, exclude_deployment=None, lock=False):
     FOR NO KEY UPDATE: it still serializes the quota decisions, but lets other transactions insert rows that
     reference the team (events, deliveries), whose foreign key checks take FOR KEY SHARE. With FOR UPDATE, an
     approval racing a change deadlocked on the team row (tests/system/concurrency/test_races.py).
+    Plain SQL, both statements: the ORM's select_for_update, and a RawQuerySet building a Team, took longer to
+    build than the statements took to run, every create.
     """
     teams, deployments = type(team)._meta.db_table, Deployment._meta.db_table
-    if lock:  # plain SQL: the ORM's select_for_update took longer to build than the lock took to run, every create
-        with connection.cursor() as cursor:
-            cursor.execute(f'SELECT 1 FROM "{teams}" WHERE id = %s FOR NO KEY UPDATE', [team.pk])
-            if cursor.fetchone() is None:
-                raise type(team).DoesNotExist(f"team {team.pk} is gone")
-    # SQL: one LATERAL pass for both sums; the ORM's subqueries cost more to build than to run, every create.
     other = "AND d.id <> %s" if exclude_deployment is not None else ""
     spent_sql, spent_params = month_to_date_sql("t.id")
-    sql = (f'SELECT t.*, h.held_gpus, h.held_usd, m.month AS spent_usd FROM "{teams}" t CROSS JOIN LATERAL ('
+    sql = (f'SELECT t.slug, t.gpu_quota, t.monthly_budget_usd, h.held_gpus, h.held_usd, m.month '
+           f'FROM "{teams}" t CROSS JOIN LATERAL ('
            f'SELECT COALESCE(SUM(d.gpus_max), 0) AS held_gpus, COALESCE(SUM(d.monthly_max_usd), 0) AS held_usd '
            f'FROM "{deployments}" d WHERE d.team_id = t.id AND d.status = ANY(%s) {other}) h '
            f'CROSS JOIN LATERAL ({spent_sql}) m WHERE t.id = %s')
     params = [list(COUNTED_STATUSES), *([exclude_deployment.pk] if exclude_deployment is not None else []),
               *spent_params, team.pk]
-    return type(team).objects.raw(sql, params)[0]
+    with connection.cursor() as cursor:
+        if lock:
+            cursor.execute(f'SELECT 1 FROM "{teams}" WHERE id = %s FOR NO KEY UPDATE', [team.pk])
+            if cursor.fetchone() is None:
+                raise type(team).DoesNotExist(f"team {team.pk} is gone")
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        raise type(team).DoesNotExist(f"team {team.pk} is gone")
+    return TeamUsage(*row)

@@ -1,4 +1,4 @@
-"""A create costs the same number of SQL queries, at most 5, in a team of 3 deployments as in a team of 41."""
+"""A create costs the same number of SQL queries, at most 4, in a team of 3 deployments as in a team of 41."""
 
 import pytest
 
@@ -9,10 +9,9 @@ from tests.factories import DeploymentFactory, online_spec
 pytestmark = pytest.mark.django_db
 
 # The team and the user's role; the team's row locked; what its deployments hold with the month's spend
-# (one statement); the keys of the deployment and its revision; the deployment, the revision and the event (one
-# statement). Plus the savepoint that the test's own transaction turns the create's transaction into (SAVEPOINT,
-# RELEASE SAVEPOINT).
-QUERIES_PER_CREATE = 5 + 2
+# (one statement); the deployment, the revision and the event, their keys taken in that same statement. Plus the
+# savepoint that the test's own transaction turns the create's transaction into (SAVEPOINT, RELEASE SAVEPOINT).
+QUERIES_PER_CREATE = 4 + 2
 
 
 def test_a_create_makes_no_more_queries_in_a_larger_team(team, deployer, django_assert_max_num_queries):

@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import Event
 from deployments.models import Deployment, Revision
 from rows.read import row_read
-from rows.write import keys_reserve, rows_insert
+from rows.write import rows_insert
 from teams.models import ApiToken, Team
 from teams.services import token_create
 from tests.factories import TeamFactory, UserFactory
@@ -48,10 +48,12 @@ def test_rows_naming_one_another_are_inserted_in_one_statement_with_the_models_d
     team, user = TeamFactory(slug="nlp"), UserFactory()
     deployment = Deployment(team=team, name="llama", created_by=user, monthly_max_usd=Decimal("12.50"))
     revision = Revision(number=1, spec={"name": "llama"}, manifests=[{"kind": "Service"}], created_by=user)
-    with transaction.atomic(), django_assert_num_queries(2):
-        keys_reserve(deployment, revision)
-        revision.deployment, deployment.current_revision = deployment, revision
+    revision.deployment, deployment.current_revision = deployment, revision
+    with transaction.atomic(), django_assert_num_queries(1):
         rows_insert(deployment, revision, Event(deployment=deployment, team=team, kind=Event.Kind.CREATED))
+    with django_assert_num_queries(0):  # each holds the other, as after the ORM's save()
+        assert deployment.current_revision is revision and revision.deployment is deployment
+        assert deployment.current_revision_id == revision.pk and revision.deployment_id == deployment.pk
     stored = Deployment.objects.select_related("current_revision").get(pk=deployment.pk)
     assert stored.current_revision.pk == revision.pk and stored.current_revision.deployment_id == deployment.pk
     assert stored.current_revision.manifests == [{"kind": "Service"}] and stored.monthly_max_usd == Decimal("12.50")
@@ -67,7 +69,6 @@ def test_a_refused_insert_writes_none_of_the_rows():
     Deployment.objects.create(team=team, name="llama")
     twin, revision = Deployment(team=team, name="llama"), Revision(number=1, spec={})
     with pytest.raises(IntegrityError), transaction.atomic():
-        keys_reserve(twin, revision)
         revision.deployment, twin.current_revision = twin, revision
         rows_insert(twin, revision)
     assert Deployment.objects.count() == 1 and not Revision.objects.exists()
