@@ -46,7 +46,7 @@ def _teams_ensure(namespaces, prefix=TEAM_PREFIX):
         "name": f"Sync bench {t}", "monthly_budget_usd": 10**9, "gpu_quota": 10**6})[0] for t in range(namespaces)]
 
 
-def _rows_create(n, teams, spec, manifests=()):
+def _rows_create(n, teams, spec, manifests=(), *, region="LAS1"):
     from django.db import transaction
     from django.utils import timezone
 
@@ -62,7 +62,7 @@ def _rows_create(n, teams, spec, manifests=()):
         deployments = Deployment.objects.bulk_create(
             (Deployment(team=teams[i % namespaces], name=f"svc-{i:05d}", workload=Workload.ONLINE,
                         target=Target.KNATIVE, status=Status.RUNNING, applied_revision=1, gpu_class="A40",
-                        region="LAS1", last_synced_at=now) for i in range(n)),
+                        region=region, last_synced_at=now) for i in range(n)),
             batch_size=2000,
         )
         revisions = Revision.objects.bulk_create(

@@ -128,8 +128,17 @@ class Watcher:
         # Heartbeat samples are heartbeats_write's: a sweep writes only what the cluster changed.
         return observations_apply(observations, children, now, changed_only=changed_only, heartbeats=False)
 
-    def _live(self, **filters):
-        rows = (Deployment.objects.filter(status__in=SYNCED_STATUSES, **filters)
+    def _on_clusters(self, names):
+        """A filter of the deployments on the clusters `names` (by their regions' routes), for SQL: a cluster's
+        sweep reads its own deployments, not every live one of the installation."""
+        served = {region: _watch_name(ref) for region, ref in self._routes.items()}
+        where = Q(region__in=[region for region, name in served.items() if name in names])
+        if DEFAULT in names:
+            where |= ~Q(region__in=list(served))
+        return where
+
+    def _live(self, where=None, **filters):
+        rows = (Deployment.objects.filter(where or Q(), status__in=SYNCED_STATUSES, **filters)
                 .values_list("id", "name", "target", "current_run", "scheduled", "region", "team__slug"))
         return [_Live(*row) for row in rows]
 
@@ -163,7 +172,7 @@ class Watcher:
     def sweep_one(self, name, now):
         """Every live deployment of one cluster decided from its mirror; only changed rows written."""
         watch = self.watches[name]
-        mine = [d for d in self._live() if self._on(d) == name]
+        mine = self._live(self._on_clusters({name}))
         written, _ = self._decide(mine, watch, now, changed_only=True)
         Deployment.objects.filter(pk__in=ids_in(d.pk for d in mine)).update(last_synced_at=now)
         self._swept.add(name)
@@ -175,11 +184,7 @@ class Watcher:
         `limit` of them, the longest unsampled first. How many were written."""
         healthy = {name for name, w in self.watches.items()
                    if name in self._swept and w.mirror.problem is None}
-        served = {region: _watch_name(ref) for region, ref in self._routes.items()}
-        where = Q(region__in=[region for region, name in served.items() if name in healthy])
-        if DEFAULT in healthy:
-            where |= ~Q(region__in=list(served))
-        return heartbeats_write(now or timezone.now(), where=where, limit=limit)
+        return heartbeats_write(now or timezone.now(), where=self._on_clusters(healthy), limit=limit)
 
     def sweep(self):
         now, written = timezone.now(), 0
@@ -193,7 +198,7 @@ class Watcher:
         are not updated, once per message; the first decision after it is back replaces the message."""
         if self._marked.get(name) == message:
             return
-        ids = [d.pk for d in self._live() if self._on(d) == name]
+        ids = [d.pk for d in self._live(self._on_clusters({name}))]
         Deployment.objects.filter(pk__in=ids_in(ids)).update(status_message=message[:2000])
         self._marked[name] = message
 

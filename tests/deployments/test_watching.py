@@ -168,6 +168,28 @@ def test_one_cluster_down_marks_only_its_deployments_and_they_recover(
     assert chicago.status == Status.RUNNING
 
 
+def test_a_clusters_sweep_decides_and_stamps_only_the_deployments_of_its_regions(
+        sandbox, sandbox_b, settings, deployer, watcher):
+    from django.utils import timezone
+
+    settings.KUBECONFIG = ""
+    for name, box, region in (("las", sandbox, "LAS1"), ("ord", sandbox_b, "ORD1")):
+        Cluster.objects.create(name=name, kubeconfig_path=box.kubeconfig_path).regions.set(
+            [Region.objects.get(code=region)])
+    vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"})
+    chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
+    w = watcher()
+    simulate(sandbox)
+    simulate(sandbox_b)
+    _flushed_until(w, lambda: _row(vegas).status == _row(chicago).status == Status.RUNNING, "both running")
+    before = {d.name: _row(d).last_synced_at for d in (vegas, chicago)}
+
+    w.sweep_one("las", timezone.now())
+
+    assert _row(vegas).last_synced_at > before["vegas"]
+    assert _row(chicago).last_synced_at == before["chicago"], "ord's deployment is ord's sweep's"
+
+
 def test_heartbeat_samples_come_for_quiet_deployments_and_not_for_a_cluster_that_is_down(
         sandbox, sandbox_b, settings, deployer, watcher):
     from datetime import timedelta
