@@ -136,12 +136,28 @@ def test_a_sweep_of_unchanged_deployments_writes_no_row(sandbox, sandbox_kubecon
     assert w.sweep() == 0
 
 
-def test_one_cluster_down_marks_only_its_deployments_and_they_recover(
-        sandbox, sandbox_b, settings, deployer, watcher):
+def _two_clusters(settings, sandbox, sandbox_b):
+    """No default cluster: LAS1 served by cluster `las` (sandbox), ORD1 by `ord` (sandbox_b)."""
     settings.KUBECONFIG = ""
     for name, box, region in (("las", sandbox, "LAS1"), ("ord", sandbox_b, "ORD1")):
         Cluster.objects.create(name=name, kubeconfig_path=box.kubeconfig_path).regions.set(
             [Region.objects.get(code=region)])
+
+
+def _vegas_and_chicago_running(sandbox, sandbox_b, deployer, w):
+    """`vegas` on las and `chicago` on ord, pushed, simulated and shown running."""
+    vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"})
+    chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
+    simulate(sandbox)
+    simulate(sandbox_b)
+    _flushed_until(w, lambda: _row(vegas).status == Status.RUNNING and _row(chicago).status == Status.RUNNING,
+                   "both running")
+    return vegas, chicago
+
+
+def test_one_cluster_down_marks_only_its_deployments_and_they_recover(
+        sandbox, sandbox_b, settings, deployer, watcher):
+    _two_clusters(settings, sandbox, sandbox_b)
     vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"},
                               scaling={"min_replicas": 0, "max_replicas": 4, "scale_to_zero_retention": "1m"})
     chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
@@ -172,16 +188,9 @@ def test_a_clusters_sweep_decides_and_stamps_only_the_deployments_of_its_regions
         sandbox, sandbox_b, settings, deployer, watcher):
     from django.utils import timezone
 
-    settings.KUBECONFIG = ""
-    for name, box, region in (("las", sandbox, "LAS1"), ("ord", sandbox_b, "ORD1")):
-        Cluster.objects.create(name=name, kubeconfig_path=box.kubeconfig_path).regions.set(
-            [Region.objects.get(code=region)])
-    vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"})
-    chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
+    _two_clusters(settings, sandbox, sandbox_b)
     w = watcher()
-    simulate(sandbox)
-    simulate(sandbox_b)
-    _flushed_until(w, lambda: _row(vegas).status == _row(chicago).status == Status.RUNNING, "both running")
+    vegas, chicago = _vegas_and_chicago_running(sandbox, sandbox_b, deployer, w)
     before = {d.name: _row(d).last_synced_at for d in (vegas, chicago)}
 
     w.sweep_one("las", timezone.now())
@@ -198,17 +207,9 @@ def test_heartbeat_samples_come_for_quiet_deployments_and_not_for_a_cluster_that
 
     from spend.models import StatusSample
 
-    settings.KUBECONFIG = ""
-    for name, box, region in (("las", sandbox, "LAS1"), ("ord", sandbox_b, "ORD1")):
-        Cluster.objects.create(name=name, kubeconfig_path=box.kubeconfig_path).regions.set(
-            [Region.objects.get(code=region)])
-    vegas = deployment_pushed(deployer, name="vegas", compute={"region": "LAS1"})
-    chicago = deployment_pushed(deployer, name="chicago", compute={"region": "ORD1"})
+    _two_clusters(settings, sandbox, sandbox_b)
     w = watcher()
-    simulate(sandbox)
-    simulate(sandbox_b)
-    _flushed_until(w, lambda: _row(vegas).status == Status.RUNNING and _row(chicago).status == Status.RUNNING,
-                   "both running")
+    vegas, chicago = _vegas_and_chicago_running(sandbox, sandbox_b, deployer, w)
     sandbox_b.fail_next("*", r".*", status=503, times=None)
     sandbox_b.watches_drop()
     _flushed_until(w, lambda: _row(chicago).status_message.startswith("cluster ord"), "ord down")
