@@ -20,9 +20,10 @@ import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -54,6 +55,19 @@ DEFAULT = "default"  # the name of settings.KUBECONFIG's cluster, as messages ca
 
 def _watch_name(ref):
     return ref.name if ref is not None else DEFAULT
+
+
+_LIVE_FIELDS = ("id", "name", "target", "current_run", "scheduled", "region")  # then the team's slug: _Live
+
+
+@cache
+def _live_named_sql():
+    quote, meta = connection.ops.quote_name, Deployment._meta
+    team = meta.get_field("team")
+    columns = ", ".join(f"d.{quote(meta.get_field(name).column)}" for name in _LIVE_FIELDS)
+    return (f"SELECT {columns}, t.{quote('slug')} FROM {quote(meta.db_table)} d "
+            f"JOIN {quote(team.related_model._meta.db_table)} t ON t.id = d.{quote(team.column)} "
+            f"WHERE d.{quote('status')} = ANY(%s) AND d.{quote('name')} = ANY(%s)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +151,18 @@ class Watcher:
             where |= ~Q(region__in=list(served))
         return where
 
-    def _live(self, where=None, **filters):
-        rows = (Deployment.objects.filter(where or Q(), status__in=SYNCED_STATUSES, **filters)
-                .values_list("id", "name", "target", "current_run", "scheduled", "region", "team__slug"))
+    def _live(self, where=None):
+        rows = (Deployment.objects.filter(where or Q(), status__in=SYNCED_STATUSES)
+                .values_list(*_LIVE_FIELDS, "team__slug"))
         return [_Live(*row) for row in rows]
+
+    @staticmethod
+    def _live_named(names):
+        """_live for the deployments of these names, in plain SQL: a flush (ten a second at the most) asks for
+        the few that changed, and the ORM took longer to build the query than PostgreSQL to answer it."""
+        with connection.cursor() as cursor:
+            cursor.execute(_live_named_sql(), [list(SYNCED_STATUSES), list(names)])
+            return [_Live(*row) for row in cursor.fetchall()]
 
     def flush(self):
         """Decide the deployments whose objects changed; mark a cluster's deployments while it is down."""
@@ -163,7 +185,7 @@ class Watcher:
                 written += self.sweep_one(name, now)  # after a relist: the sweep's path is built for thousands
                 continue
             names = {dep for _, dep in dirty}
-            mine = [d for d in self._live(name__in=names)
+            mine = [d for d in self._live_named(names)
                     if (d.namespace, d.name) in dirty and self._on(d) == name]
             w, c = self._decide(mine, watch, now, changed_only=False)
             written, changed = written + w, changed + c
