@@ -27,6 +27,7 @@ from audit.services import event_build, events_record
 from notifications.models import EventKind
 from clusters.selectors import cluster_name, clusters_by_region
 from notifications.services import notify
+from rows.read import rows_read
 from specs.render_batch import run_workflow_name
 from specs.vocabulary import Status, Target
 from spend.metering import cpu_held
@@ -326,9 +327,10 @@ def observations_apply(observations, children, now, *, changed_only=False, heart
         # The row locks make the status change a compare-and-set for all deployments at once; every
         # decision reads the row (and its current revision) as locked, in one order (by id).
         # The rendered manifests (kilobytes a row) are never read here.
-        rows = (Deployment.objects.select_for_update(of=("self",), no_key=True).select_related("current_revision")
-                .defer("current_revision__manifests")
-                .filter(pk__in=ids_in(observations), status__in=SYNCED_STATUSES).order_by("pk"))
+        # Plain SQL built once (rows/): the ORM took longer to build this query than a watcher's flush took to
+        # decide what it read.
+        rows = rows_read(Deployment, {"id__in": list(observations), "status__in": list(SYNCED_STATUSES)},
+                         ("current_revision",), omit=(("current_revision", "manifests"),), lock=True)
         for d in rows:
             _decide(d, observations[d.pk], now, out)
             locked.append(d)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from audit.models import Event
 from deployments.models import Deployment, Revision
-from rows.read import row_read
+from rows.read import row_read, rows_read
 from rows.write import rows_insert
 from teams.models import ApiToken, Team
 from teams.services import token_create
@@ -72,3 +72,27 @@ def test_a_refused_insert_writes_none_of_the_rows():
         revision.deployment, twin.current_revision = twin, revision
         rows_insert(twin, revision)
     assert Deployment.objects.count() == 1 and not Revision.objects.exists()
+
+
+def test_rows_are_read_with_their_related_rows_and_deferred_fields_as_the_orm_reads_them(
+        django_assert_num_queries):
+    team, user = TeamFactory(slug="nlp"), UserFactory()
+    made = []
+    for name in ("b", "a", "c"):
+        deployment = Deployment.objects.create(team=team, name=name, status="running", created_by=user)
+        revision = Revision.objects.create(deployment=deployment, number=1, spec={"name": name},
+                                           manifests=[{"kind": "Service"}])
+        deployment.current_revision = revision
+        deployment.save(update_fields=["current_revision"])
+        made.append(deployment)
+    Deployment.objects.filter(name="c").update(status="deleted")
+    keys = [d.pk for d in made]
+    with transaction.atomic(), django_assert_num_queries(1):
+        read = rows_read(Deployment, {"id__in": keys, "status__in": ["running", "queued"]}, ("current_revision",),
+                         omit=(("current_revision", "manifests"),), lock=True)
+        assert [d.name for d in read] == ["b", "a"]  # by key, the deleted one left out
+        assert [d.current_revision.spec for d in read] == [{"name": "b"}, {"name": "a"}]
+    orm = Deployment.objects.select_related("current_revision").filter(pk__in=keys[:2]).order_by("pk")
+    assert [_fields(d) for d in read] == [_fields(d) for d in orm]
+    with django_assert_num_queries(1):  # a deferred field is read on first use, as defer() leaves it
+        assert read[0].current_revision.manifests == [{"kind": "Service"}]
