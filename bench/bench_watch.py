@@ -249,8 +249,8 @@ def main():
         _cluster_own(driver)
         teams = _teams_ensure(NAMESPACES)
         spec, ksvc = _template()
-        ids = [d.pk for d in _rows_create(DEPLOYMENTS, teams, {**spec, "compute": {**spec.get("compute", {}),
-                                                                                 "region": REGION}}, region=REGION)]
+        spec = {**spec, "compute": {**spec.get("compute", {}), "region": REGION}}
+        ids = [d.pk for d in _rows_create(DEPLOYMENTS, teams, spec, region=REGION)]
         deployments = list(Deployment.objects.select_related("team").filter(pk__in=ids))
         print(f"filled the sandbox in {_fill(driver, deployments, ksvc):.0f}s", flush=True)
         flipper = Flipper(driver, deployments)

@@ -92,8 +92,6 @@ def team_usage(team, *, exclude_deployment=None, lock=False):
     with connection.cursor() as cursor:
         if lock:
             cursor.execute(f'SELECT 1 FROM "{teams}" WHERE id = %s FOR NO KEY UPDATE', [team.pk])
-            if cursor.fetchone() is None:
-                raise type(team).DoesNotExist(f"team {team.pk} is gone")
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is None:

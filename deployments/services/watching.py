@@ -66,7 +66,8 @@ def _live_named_sql():
     team = meta.get_field("team")
     columns = ", ".join(f"d.{quote(meta.get_field(name).column)}" for name in _LIVE_FIELDS)
     return (f"SELECT {columns}, t.{quote('slug')} FROM {quote(meta.db_table)} d "
-            f"JOIN {quote(team.related_model._meta.db_table)} t ON t.id = d.{quote(team.column)} "
+            f"JOIN {quote(team.related_model._meta.db_table)} t "
+            f"ON t.{quote(team.target_field.column)} = d.{quote(team.column)} "
             f"WHERE d.{quote('status')} = ANY(%s) AND d.{quote('name')} = ANY(%s)")
 
 
@@ -158,8 +159,8 @@ class Watcher:
 
     @staticmethod
     def _live_named(names):
-        """_live for the deployments of these names, in plain SQL: a flush (ten a second at the most) asks for
-        the few that changed, and the ORM took longer to build the query than PostgreSQL to answer it."""
+        """_live for the deployments of these names, in plain SQL: a flush (every FLUSH_GAP_SECONDS under churn)
+        asks for the few that changed, and the ORM took longer to build the query than PostgreSQL to answer it."""
         with connection.cursor() as cursor:
             cursor.execute(_live_named_sql(), [list(SYNCED_STATUSES), list(names)])
             return [_Live(*row) for row in cursor.fetchall()]
@@ -220,8 +221,8 @@ class Watcher:
         are not updated, once per message; the first decision after it is back replaces the message."""
         if self._marked.get(name) == message:
             return
-        ids = [d.pk for d in self._live(self._on_clusters({name}))]
-        Deployment.objects.filter(pk__in=ids_in(ids)).update(status_message=message[:2000])
+        (Deployment.objects.filter(self._on_clusters({name}), status__in=SYNCED_STATUSES)
+         .update(status_message=message[:2000]))
         self._marked[name] = message
 
     # --- the process ---
