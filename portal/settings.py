@@ -13,6 +13,7 @@ from .env import (
     env_networks,
     env_str,
     parse_database_url,
+    prepared_statements,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -82,17 +83,17 @@ TEMPLATES = [
     },
 ]
 
+_DATABASE = parse_database_url("DATABASE_URL", env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gantry"))
 DATABASES = {
     "default": {
-        **parse_database_url(
-            "DATABASE_URL", env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gantry")
-        ),
+        **_DATABASE,
         # Persistent connections (Django 6.1, ref/databases "Persistent connections"): a request reuses the
         # connection for up to CONN_MAX_AGE seconds instead of opening one (~6 ms here); the health check
         # tests a reused one first. Served by WSGI (gunicorn): Django advises against them under ASGI. Celery
         # 5.6's Django fixup still closes the worker's connection around each task (celery PR #9824).
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 60, minimum=0),
         "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {**prepared_statements("DB_PREPARE_THRESHOLD", 1), **_DATABASE["OPTIONS"]},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -70,3 +70,42 @@ def test_the_portal_connects_with_the_urls_parameters():
         assert required.stdout.strip().splitlines()[-1].endswith(" True")
     else:
         assert "server does not support SSL" in required.stderr
+
+
+@pytest.mark.parametrize(("raw", "options"), [
+    (None, {"server_side_binding": True, "prepare_threshold": 1}),
+    ("5", {"server_side_binding": True, "prepare_threshold": 5}),
+    ("off", {}),
+])
+def test_prepared_statements_on_by_default_and_off_for_a_pooler(monkeypatch, raw, options):
+    if raw is None:
+        monkeypatch.delenv("GANTRY_T", raising=False)
+    else:
+        monkeypatch.setenv("GANTRY_T", raw)
+    assert env.prepared_statements("GANTRY_T", 1) == options
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("often", "GANTRY_T='often' is neither a number of runs nor 'off'"),
+    ("-1", "GANTRY_T=-1 must be at least 0, or 'off'"),
+])
+def test_a_bad_prepare_threshold_names_the_variable_and_the_fix(monkeypatch, raw, message):
+    monkeypatch.setenv("GANTRY_T", raw)
+    with pytest.raises(ImproperlyConfigured) as info:
+        env.prepared_statements("GANTRY_T", 1)
+    assert message in str(info.value)
+
+
+@pytest.mark.django_db
+def test_the_portals_connection_prepares_a_statement_it_runs_again():
+    """Issue 18: parsing and planning the same statements again was most of PostgreSQL's CPU in the push bench."""
+    from django.db import connection
+
+    from teams.models import Team
+
+    for _ in range(3):
+        list(Team.objects.filter(slug="prepared-check"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE from_sql = false")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"teams_team"."slug" = $1' in s for s in prepared), prepared
