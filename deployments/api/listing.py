@@ -5,6 +5,8 @@ per-field machinery cost more than the query. tests/deployments/test_api_listing
 equal, field by field, for the same rows.
 """
 
+from datetime import timezone as dt_timezone
+
 from django.conf import settings
 from rest_framework.fields import DateTimeField
 from rest_framework.settings import ISO_8601, api_settings
@@ -22,11 +24,16 @@ def _datetime_formatter():
     if not (settings.USE_TZ and isinstance(output, str) and output.lower() == ISO_8601):
         return field.to_representation
     zone = field.default_timezone()
+    # PostgreSQL's timestamps arrive in UTC (Django sets the connection's zone): in a UTC portal they need no
+    # conversion, which was a third of the formatting of a 200-row page (600 datetimes).
+    utc_portal = getattr(zone, "key", None) == "UTC"
 
     def formatted(value):
         if not value:
             return None
-        text = value.astimezone(zone).isoformat()
+        if not (utc_portal and value.tzinfo is dt_timezone.utc):
+            value = value.astimezone(zone)
+        text = value.isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
 
     return formatted

@@ -12,9 +12,9 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from apibase.renderers import JSONRenderer
 from apibase.schema import ErrorSerializer
 from specs.vocabulary import Status
 from spend.selectors import deployment_spend_summary

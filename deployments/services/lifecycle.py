@@ -29,7 +29,7 @@ from teams.selectors import user_can_deploy
 from ..dispatch import push_dispatch, sync_dispatch, teardown_dispatch
 from ..errors import DeploymentConflict, IdempotencyKeyReused, SpecInvalid
 from ..models import Deployment, IdempotencyKey, Revision
-from ..state import CHANGEABLE, PUSHABLE, actor_kind, transition_allowed
+from ..state import CHANGEABLE, PUSHABLE, TEARDOWN_FROM, actor_kind, transition_allowed
 from .preview import spec_facts
 from .quota import quota_check, spec_gpus_max
 from .runs import run_record
@@ -78,6 +78,13 @@ def deployment_transition(*, deployment, expected, new, actor=None, message="", 
     event_record(deployment=deployment, kind=kind, actor=actor, from_status=from_status, to_status=new,
                  message=message, data=data)
     return True
+
+
+def as_read_or_moved_on(deployment, statuses):
+    """What a user's compare-and-set may find: the status as read, then the others of `statuses` it may have
+    moved to meanwhile without anyone touching what the user acts on (the worker took the push, the watcher saw
+    it run). A 409 is for a change that conflicts, not for the worker being quick."""
+    return (deployment.status, *(s for s in statuses if s != deployment.status))
 
 
 def _validated(*, user, spec, revision, team=None):
@@ -204,19 +211,22 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
         with transaction.atomic():
             over_quota_reason = _over_quota_reason(team=team, spec=completed, cost=cost,
                                                    exclude_deployment=deployment)
+            # Decided on the row as locked: a change based on a revision that is no longer current (a
+            # parallel PATCH won) is refused, so revisions are numbered in order and nothing is merged
+            # into a stale spec. The status may have moved on meanwhile without anyone changing the spec (the
+            # worker took the push: queued -> applying -> running): the change applies to the status as locked.
+            locked = Deployment.objects.select_for_update(no_key=True).filter(pk=deployment.pk).values(
+                "status", "current_revision_id").first()
+            latest = deployment.revisions.aggregate(n=Max("number"))["n"] or 0
+            if locked is None or latest + 1 != number or locked["current_revision_id"] != deployment.current_revision_id:
+                raise changed_meanwhile
+            if locked["status"] not in CHANGEABLE:  # torn down meanwhile
+                raise changed_meanwhile
+            deployment.status = locked["status"]
             if deployment.status == Status.PENDING_APPROVAL and not over_quota_reason:
                 # Staff were asked about another revision: a change while pending is a new request.
                 over_quota_reason = "Changed while waiting for approval: platform staff approve this revision."
             new = Status.PENDING_APPROVAL if over_quota_reason else Status.QUEUED
-            # Decided on the row as locked: a change based on a revision that is no longer current (a
-            # parallel PATCH won) is refused, so revisions are numbered in order and nothing is merged
-            # into a stale spec.
-            locked = Deployment.objects.select_for_update(no_key=True).filter(pk=deployment.pk).values(
-                "status", "current_revision_id").first()
-            latest = deployment.revisions.aggregate(n=Max("number"))["n"] or 0
-            if locked is None or latest + 1 != number or locked["current_revision_id"] != deployment.current_revision_id \
-                    or locked["status"] != deployment.status:
-                raise changed_meanwhile
             revision = Revision.objects.create(deployment=deployment, number=number, spec=completed,
                                                manifests=manifests, created_by=user, note=note)
             moved = deployment_transition(
@@ -257,8 +267,9 @@ def deployment_teardown(*, user, deployment):
     if deployment.status in (Status.DELETING, Status.DELETED):
         return deployment
     with transaction.atomic():
-        if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.DELETING,
-                                     actor=user, kind=Event.Kind.TEARDOWN, message="Tear down requested"):
+        if not deployment_transition(deployment=deployment, expected=as_read_or_moved_on(deployment, TEARDOWN_FROM),
+                                     new=Status.DELETING, actor=user, kind=Event.Kind.TEARDOWN,
+                                     message="Tear down requested"):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
         teardown_dispatch(deployment_id=deployment.pk)
     return deployment
@@ -270,8 +281,8 @@ def deployment_repush(*, user, deployment):
     if deployment.status not in PUSHABLE:
         raise DeploymentConflict(f"A deployment that is {deployment.get_status_display().lower()} cannot be pushed.")
     with transaction.atomic():
-        if not deployment_transition(deployment=deployment, expected=deployment.status, new=Status.QUEUED,
-                                     actor=user, kind=Event.Kind.PUSH, message="Push requested",
+        if not deployment_transition(deployment=deployment, expected=as_read_or_moved_on(deployment, PUSHABLE),
+                                     new=Status.QUEUED, actor=user, kind=Event.Kind.PUSH, message="Push requested",
                                      status_message=""):
             raise DeploymentConflict("The deployment changed meanwhile; reload and try again.")
         push_dispatch(deployment_id=deployment.pk, revision=deployment.current_revision.number)

@@ -27,7 +27,7 @@ from ..dispatch import push_dispatch
 from ..errors import RolloutConflict, SpecInvalid
 from ..models import Deployment
 from ..state import PUSHABLE
-from .lifecycle import deployment_transition, deployment_update
+from .lifecycle import as_read_or_moved_on, deployment_transition, deployment_update
 
 CANARY_MIN, CANARY_MAX = 1, 99
 READY = (Status.RUNNING, Status.SCALED_TO_ZERO)
@@ -94,8 +94,8 @@ def _push(*, user, deployment, message, data, **fields):
     """Store the rollout fields and push the current revision again (or leave it to the approval's push)."""
     current = deployment.current_revision.number
     if deployment.status in PUSHABLE:
-        moved = deployment_transition(deployment=deployment, expected=deployment.status, new=Status.QUEUED,
-                                      actor=user, kind=Event.Kind.PUSH, message=message, data=data,
+        moved = deployment_transition(deployment=deployment, expected=as_read_or_moved_on(deployment, PUSHABLE),
+                                      new=Status.QUEUED, actor=user, kind=Event.Kind.PUSH, message=message, data=data,
                                       where={"current_revision_id": deployment.current_revision_id},
                                       status_message="", **fields)
         if not moved:

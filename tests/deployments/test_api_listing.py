@@ -58,6 +58,16 @@ def test_the_fast_list_equals_the_full_serializer_for_the_same_rows(request, var
     assert [list(item["status"]) for item in fast] == [list(item["status"]) for item in full]
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/Los_Angeles"])
+def test_in_a_portal_not_on_utc_the_fast_list_writes_the_times_the_serializer_writes(varied, owner, settings, zone):
+    settings.TIME_ZONE = zone
+    fast, full = _fast(owner), _full(owner)
+    assert fast == full
+    synced = next(item for item in fast if item["name"] == "a-running")["status"]["last_synced_at"]
+    assert synced == {"Europe/Berlin": "2026-12-01T00:59:58.123456+01:00",
+                      "America/Los_Angeles": "2026-11-30T15:59:58.123456-08:00"}[zone]
+
+
 def test_the_owner_of_two_teams_sees_each_of_their_deployments_once(varied, owner):
     names = [item["name"] for item in _fast(owner)]
     assert names == ["a-running", "b-zero", "c-failed", "d-batch", "e-deleted"]

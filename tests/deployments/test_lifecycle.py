@@ -162,3 +162,56 @@ def test_the_budget_counts_what_live_deployments_may_cost_not_only_what_was_spen
     # A change of the first is measured without counting the first itself.
     changed = lifecycle.deployment_update(user=deployer, deployment=first, spec=online_spec(name="one"))
     assert changed.status == Status.QUEUED
+
+
+def _scaled(max_replicas):
+    return online_spec(scaling={"min_replicas": 0, "max_replicas": max_replicas, "latency_tolerance": "moderate"})
+
+
+def _taken_by_the_worker(deployment):
+    """The page the user acts on was read while the deployment was queued; the worker has taken the push since."""
+    Deployment.objects.filter(pk=deployment.pk).update(status=Status.APPLYING)
+    assert deployment.status == Status.QUEUED
+
+
+@pytest.mark.parametrize("action", ["change", "rollback", "push again", "tear down"])
+def test_a_users_action_is_not_refused_because_the_worker_took_the_push_meanwhile(dispatched, deployer, action):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    if action == "rollback":
+        lifecycle.deployment_update(user=deployer, deployment=deployment, spec=_scaled(3))
+    _taken_by_the_worker(deployment)
+    if action == "change":
+        lifecycle.deployment_update(user=deployer, deployment=deployment, spec=_scaled(4))
+        expected, revision = Status.QUEUED, 2
+    elif action == "rollback":
+        lifecycle.deployment_rollback(user=deployer, deployment=deployment, revision_number=1)
+        expected, revision = Status.QUEUED, 3
+    elif action == "push again":
+        lifecycle.deployment_repush(user=deployer, deployment=deployment)
+        expected, revision = Status.QUEUED, 1
+    else:
+        lifecycle.deployment_teardown(user=deployer, deployment=deployment)
+        expected, revision = Status.DELETING, 1
+    stored = Deployment.objects.select_related("current_revision").get(pk=deployment.pk)
+    assert (stored.status, stored.current_revision.number) == (expected, revision)
+    last = stored.events.order_by("-id").first()
+    assert (last.from_status, last.to_status) == (Status.APPLYING, expected), "the event says what it left"
+
+
+def test_a_change_based_on_a_revision_another_change_replaced_is_still_refused(deployer):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    stale = Deployment.objects.get(pk=deployment.pk)
+    lifecycle.deployment_update(user=deployer, deployment=deployment, spec=_scaled(3))
+    with pytest.raises(lifecycle.DeploymentConflict, match="changed meanwhile"):
+        lifecycle.deployment_update(user=deployer, deployment=stale, spec=_scaled(4))
+    assert Deployment.objects.get(pk=deployment.pk).current_revision.number == 2
+
+
+def test_a_change_of_a_deployment_torn_down_meanwhile_is_refused(deployer):
+    deployment = lifecycle.deployment_create(user=deployer, spec=online_spec())
+    stale = Deployment.objects.get(pk=deployment.pk)
+    lifecycle.deployment_teardown(user=deployer, deployment=deployment)
+    with pytest.raises(lifecycle.DeploymentConflict, match="changed meanwhile"):
+        lifecycle.deployment_update(user=deployer, deployment=stale, spec=_scaled(4))
+    stored = Deployment.objects.get(pk=deployment.pk)
+    assert (stored.status, stored.current_revision.number) == (Status.DELETING, 1)
