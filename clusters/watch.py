@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 import orjson
 import urllib3
@@ -84,6 +85,43 @@ def _owners(kind, obj):
         return {n for n in names if n}
     # Argo labels each Workflow a CronWorkflow starts with the cron's name: it belongs to that deployment.
     return {labels.get(DEPLOYMENT_LABEL) or labels.get(CRON_WORKFLOW_LABEL) or obj["metadata"]["name"]}
+
+
+class _CollectorPause:
+    """The cyclic collector off while any list of any watch thread is in flight. Every kind of every cluster lists
+    in a thread of its own, all at once on a resync: one thread turning it back on while another's 50,000 pods were
+    arriving would let it rescan them. The last list to end collects once, and freezes what is left if one was big."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lists = 0
+        self._big = False
+
+    @contextmanager
+    def during_list(self):
+        with self._lock:
+            if self._lists == 0:
+                gc.disable()
+                self._big = False
+            self._lists += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._lists -= 1
+                last, big = self._lists == 0, self._big
+                if last:
+                    gc.enable()
+            if last and big:
+                gc.collect()
+                gc.freeze()
+
+    def big_list(self):
+        with self._lock:
+            self._big = True
+
+
+_COLLECTOR = _CollectorPause()
 
 
 class Mirror:
@@ -259,21 +297,16 @@ class ClusterWatch:
         # whole mirror again and again while they arrive, and after (1-2 s a pass at 50,000 pods,
         # bench/bench_watch.py). So it waits, then collects once and freezes what is left: the mirror holds
         # no cycles, so what it drops later is still freed by reference counting, and no garbage is frozen.
-        gc.disable()
-        try:
+        with _COLLECTOR.during_list():
             result = request("GET", cluster_wide_path(api_version, kind_name), what=f"listing {kind_name}",
                              query={"labelSelector": selector} if selector else None, cluster=self.cluster,
                              timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
             items = result.get("items") or []
             self.mirror.replace(kind, items)
             rv = (result.get("metadata") or {}).get("resourceVersion") or "0"
-            big = len(items) > FREEZE_AFTER
+            if len(items) > FREEZE_AFTER:
+                _COLLECTOR.big_list()
             del result, items
-        finally:
-            gc.enable()
-        if big:
-            gc.collect()
-            gc.freeze()
         self.mirror.up(kind)
         self._failures[kind] = 0
         return rv

@@ -61,12 +61,37 @@ class Watcher:
                 and labels_match(self.labels, meta.get("labels")) and fields_match(self.fields, obj))
 
 
+class _Objects(dict):
+    """(rt, namespace or None, name) -> object, with each resource type's keys apart: a list reads its type's
+    objects only, as the API server's storage keeps each resource under a prefix of its own. A scan of every
+    stored object per list made six lists of a resync wait on each other for 1.7 s at 50,000 pods (bench_watch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.by_type = collections.defaultdict(dict)
+
+    def __setitem__(self, key, obj):
+        super().__setitem__(key, obj)
+        self.by_type[key[0]][key] = obj
+
+    def pop(self, key, *default):
+        self.by_type[key[0]].pop(key, None)
+        return super().pop(key, *default)
+
+    def __delitem__(self, key):
+        self.pop(key)
+
+    def clear(self):
+        super().clear()
+        self.by_type.clear()
+
+
 class Store:
     def __init__(self):
         # A server that accepted every custom resource would hide Gantry's mistakes: refuse to start.
         crdschema.crds_dir()
         self._lock = threading.RLock()
-        self._objects = {}  # (rt, namespace or None, name) -> object dict
+        self._objects = _Objects()
         self._rv = 0
         self._history = collections.deque(maxlen=HISTORY_SIZE)  # (rv, rt, event)
         self._compacted = 0  # a watch from a resourceVersion below this is answered 410 Expired
@@ -120,8 +145,8 @@ class Store:
 
     def _matching(self, rt, namespace, labels, fields):
         """The stored objects a list returns, in the API server's order (namespace, name); not copies."""
-        found = [(key, obj) for key, obj in self._objects.items()
-                 if key[0] == rt and (namespace is None or key[1] == namespace)
+        found = [(key, obj) for key, obj in self._objects.by_type.get(rt, {}).items()
+                 if (namespace is None or key[1] == namespace)
                  and labels_match(labels, obj["metadata"].get("labels")) and fields_match(fields, obj)]
         found.sort(key=lambda kv: (kv[0][1] or "", kv[0][2]))
         return [obj for _, obj in found]
