@@ -31,6 +31,7 @@ DEPLOYMENTS = int(os.environ.get("BENCH_WATCH_DEPLOYMENTS", "5000"))
 PODS = int(os.environ.get("BENCH_WATCH_PODS", "10"))
 NAMESPACES = 10
 ROUNDS = int(os.environ.get("BENCH_WATCH_ROUNDS", "2"))
+RESYNCS = int(os.environ.get("BENCH_WATCH_RESYNCS", "3"))
 FLIPS_WATCH, FLIPS_LIST = 10, 3
 CPU_SECONDS = float(os.environ.get("BENCH_WATCH_CPU_SECONDS", "60"))
 SYNC_INTERVAL = 5.0
@@ -276,14 +277,17 @@ def main():
         steady_cpu, list_cycle_cpu, list_cycle_s = _cpu_per_minute(driver, ids)
         # What beat asks for: a cycle every SYNC_INTERVAL (a slower cycle only delays the next one).
         list_cpu = list_cycle_cpu * 60 / SYNC_INTERVAL
-        resync_s, resync_rows, resync_list_cpu, sweep_cpu = _resync()
+        # A resync is one long request: its time varies with what else the machine does, so several, the median.
+        resyncs = [_resync() for _ in range(RESYNCS)]
+        resync_s, resync_list_cpu, sweep_cpu = (statistics.median(r[i] for r in resyncs) for i in (0, 2, 3))
+        resync_rows, resync_range = max(r[1] for r in resyncs), f"{min(r[0] for r in resyncs):.2f}-{max(r[0] for r in resyncs):.2f}"
         # The watcher's minute: what was measured, plus its sweep and its relist amortized over their intervals.
         watcher_cpu = (steady_cpu + sweep_cpu * 60 / settings.WATCH_SWEEP_SECONDS
                        + (resync_list_cpu + sweep_cpu) * 60 / settings.WATCH_RESYNC_SECONDS)
         print(f"CPU per minute: watcher {watcher_cpu:.2f}s (steady {steady_cpu:.2f}s, sweep {sweep_cpu:.2f}s every "
               f"{settings.WATCH_SWEEP_SECONDS:g}s, relist {resync_list_cpu:.2f}s every {settings.WATCH_RESYNC_SECONDS:g}s); "
               f"list sync {list_cpu:.2f}s ({list_cycle_cpu:.2f}s per cycle, {list_cycle_s:.1f}s wall)", flush=True)
-        print(f"resync {resync_s:.2f}s, {resync_rows} rows written", flush=True)
+        print(f"resync {resync_s:.2f}s (median of {RESYNCS}, {resync_range}), {resync_rows} rows written", flush=True)
         faults = _two_clusters(driver, flipper, deployments, ksvc)
         print(f"other cluster 503: p95 {_ms(faults['503'], .95)}; gone: p95 {_ms(faults['drop'], .95)}", flush=True)
     finally:
@@ -300,7 +304,8 @@ def main():
           f"{statistics.median(listed) / statistics.median(watch):.0f}x faster (p50)"],
          ["CPU per minute, 1 % of pods changing per minute", ">= 20x less", f"{watcher_cpu:.2f} s",
           f"{list_cpu:.2f} s", f"{list_cpu / watcher_cpu:.0f}x less"],
-         [f"full resync at {scale}", "<= 3 s", f"{resync_s:.2f} s ({resync_rows} rows written)", "", ""],
+         [f"full resync at {scale}", "<= 3 s",
+          f"{resync_s:.2f} s (median of {RESYNCS}: {resync_range} s; {resync_rows} rows written)", "", ""],
          ["other cluster answering 503: change -> database, p95", "<= 1 s", _ms(faults["503"], .95), "", ""],
          ["other cluster gone (connections refused): p95", "<= 1 s", _ms(faults["drop"], .95), "", ""]],
     )
