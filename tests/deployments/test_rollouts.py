@@ -192,3 +192,13 @@ def test_the_wizard_review_offers_no_canary_for_a_new_deployment(db, deployer, l
     draft = Draft.objects.create(user=deployer, data=online_spec(name="fresh"), step=6)
     review = login(deployer).get(f"/drafts/{draft.pk}/step/6/").content.decode()
     assert "Deploy" in review and 'id="canary-choice"' not in review
+
+
+def test_a_canary_step_is_not_refused_because_the_worker_took_the_push_meanwhile(serving, deployer, dispatched):
+    d = rollouts.rollout_start(user=deployer, deployment=serving, spec=_changed(), canary_percent=20)
+    page = Deployment.objects.select_related("current_revision").get(pk=d.pk)  # the page, read while queued
+    assert page.status == "queued"
+    Deployment.objects.filter(pk=d.pk).update(status="applying")  # the worker has taken the push since
+    rollouts.rollout_set(user=deployer, deployment=page, canary_percent=50)
+    stored = Deployment.objects.get(pk=d.pk)
+    assert (stored.status, stored.canary_percent) == ("queued", 50)
