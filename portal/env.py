@@ -123,7 +123,8 @@ def prepared_statements(name, default):
     a connection). The portal runs the same few statements over and over: the 200-create push bench spent
     3.8 ms of PostgreSQL CPU per deployment parsing and planning them, 2.2 ms prepared. `off` behind a pooler in
     transaction mode that cannot keep prepared statements (PgBouncer before 1.21, or without
-    max_prepared_statements): the parameters are then bound client-side, as Django does by default."""
+    max_prepared_statements: pgbouncer.org changelog, 1.21.0 "protocol-level named prepared statements"): the
+    parameters are then bound client-side, as Django does by default."""
     raw = os.environ.get(name)
     value = str(default) if raw is None else raw.strip().lower()
     if value in ("off", "none"):
