@@ -280,7 +280,8 @@ def main():
         # A resync is one long request: its time varies with what else the machine does, so several, the median.
         resyncs = [_resync() for _ in range(RESYNCS)]
         resync_s, resync_list_cpu, sweep_cpu = (statistics.median(r[i] for r in resyncs) for i in (0, 2, 3))
-        resync_rows, resync_range = max(r[1] for r in resyncs), f"{min(r[0] for r in resyncs):.2f}-{max(r[0] for r in resyncs):.2f}"
+        seconds = [r[0] for r in resyncs]
+        resync_rows, resync_range = max(r[1] for r in resyncs), f"{min(seconds):.2f}-{max(seconds):.2f}"
         # The watcher's minute: what was measured, plus its sweep and its relist amortized over their intervals.
         watcher_cpu = (steady_cpu + sweep_cpu * 60 / settings.WATCH_SWEEP_SECONDS
                        + (resync_list_cpu + sweep_cpu) * 60 / settings.WATCH_RESYNC_SECONDS)

@@ -85,6 +85,11 @@ class _Objects(dict):
         super().clear()
         self.by_type.clear()
 
+    def _unindexed(self, *args, **kwargs):
+        raise TypeError("write through [key] =, pop() or clear(): they keep by_type in step")
+
+    setdefault = update = popitem = __ior__ = _unindexed
+
 
 class Store:
     def __init__(self):

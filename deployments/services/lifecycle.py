@@ -218,9 +218,9 @@ def _revision_add(*, user, deployment, spec, kind, message, note=""):
             locked = Deployment.objects.select_for_update(no_key=True).filter(pk=deployment.pk).values(
                 "status", "current_revision_id").first()
             latest = deployment.revisions.aggregate(n=Max("number"))["n"] or 0
-            if locked is None or latest + 1 != number or locked["current_revision_id"] != deployment.current_revision_id:
-                raise changed_meanwhile
-            if locked["status"] not in CHANGEABLE:  # torn down meanwhile
+            replaced = locked is None or latest + 1 != number \
+                or locked["current_revision_id"] != deployment.current_revision_id
+            if replaced or locked["status"] not in CHANGEABLE:  # another change won, or torn down meanwhile
                 raise changed_meanwhile
             deployment.status = locked["status"]
             if deployment.status == Status.PENDING_APPROVAL and not over_quota_reason:
