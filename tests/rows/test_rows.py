@@ -64,6 +64,45 @@ def test_rows_naming_one_another_are_inserted_in_one_statement_with_the_models_d
     assert Deployment.objects.get(pk=deployment.pk).name == "renamed"
 
 
+def test_every_kind_of_value_is_stored_as_the_orms_save_stores_it():
+    """Each row goes to PostgreSQL as one JSON document: timestamps to the microsecond, exact decimals, text
+    with quotes, backslashes and characters beyond ASCII, JSON with nested values, an empty list and nulls
+    must come back as the ORM's own INSERT leaves them."""
+    team, user = TeamFactory(slug="nlp"), UserFactory()
+    at = timezone.now().replace(microsecond=123456)
+    spec = {"name": "llama", "note": 'quote " back\\slash \u2028 é 模型 🚀', "big": 2**62, "ratio": 0.1,
+            "nested": {"list": [1, None, True, {"k": []}]}}
+    values = dict(team=team, created_by=user, status_message='a "quoted" \\ é 🚀', monthly_max_usd=Decimal("0.05"),
+                  last_synced_at=at, idle_since=None, superseded=[{"revision": 2, "at": "x"}], gpus_max=3)
+    by_orm = Deployment.objects.create(name="orm", **values)
+    Revision.objects.create(deployment=by_orm, number=1, spec=spec, manifests=[])
+    deployment = Deployment(name="rows", **values)
+    revision = Revision(number=1, spec=spec, manifests=[], created_by=user)
+    revision.deployment, deployment.current_revision = deployment, revision
+    with transaction.atomic():
+        rows_insert(deployment, revision)
+    ignored = {"id", "name", "created_at", "updated_at", "current_revision_id"}
+    stored, orm = Deployment.objects.get(name="rows"), Deployment.objects.get(name="orm")
+    assert {k: v for k, v in _fields(stored).items() if k not in ignored} == \
+        {k: v for k, v in _fields(orm).items() if k not in ignored}
+    assert stored.last_synced_at == at and stored.monthly_max_usd == Decimal("0.05")
+    assert stored.created_at == deployment.created_at and stored.updated_at == deployment.updated_at
+    assert Revision.objects.get(deployment=stored).spec == spec == Revision.objects.get(deployment=orm).spec
+
+
+def test_a_json_value_the_orm_cannot_write_is_refused_as_the_orm_refuses_it():
+    team = TeamFactory(slug="nlp")
+    deployment = Deployment(team=team, name="llama")
+    revision = Revision(number=1, spec={"at": timezone.now()})  # not JSON: the field has no encoder for it
+    revision.deployment, deployment.current_revision = deployment, revision
+    with pytest.raises(TypeError, match="not JSON serializable"), transaction.atomic():
+        Revision.objects.create(deployment=Deployment.objects.create(team=team, name="orm"), number=1,
+                                spec=revision.spec)
+    with pytest.raises(TypeError, match="not JSON serializable"), transaction.atomic():
+        rows_insert(deployment, revision)
+    assert not Deployment.objects.filter(name="llama").exists()
+
+
 def test_a_refused_insert_writes_none_of_the_rows():
     team = TeamFactory(slug="nlp")
     Deployment.objects.create(team=team, name="llama")
