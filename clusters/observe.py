@@ -8,6 +8,7 @@ never with deployments. Pure reading; deciding what it means for a deployment's 
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .client import ClusterError, NotFound
 from .labels import DEPLOYMENT_LABEL
@@ -33,6 +34,16 @@ class Observation:
     scale: dict | None = None  # scale_read(obj, revisions): what its Knative Revisions say; None: unknown
 
 
+class PodFacts(NamedTuple):
+    """What the counts read of one pod (pod_facts). A tuple of plain values: the watcher's mirror keeps one per
+    pod instead of the pod's nested dicts, and a sweep sums them without reading a pod again."""
+
+    deployment: str
+    phase: str | None
+    gpus: int
+    ready: bool
+
+
 def _pod_gpus(pod):
     total = 0
     for container in (pod.get("spec") or {}).get("containers") or []:
@@ -54,36 +65,39 @@ def _pod_ready(pod):
     return any(isinstance(c, dict) and c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _pods_aggregate(pods):
-    """Pods per deployment name, counted in memory: {name: Observation}."""
-    out = defaultdict(Observation)
-    for pod in pods:
-        try:
-            _pod_count(out, pod)
-        except (AttributeError, TypeError, ValueError) as exc:
-            # One malformed pod must not hide every other pod of the namespace.
-            log.warning("skipped a pod Gantry cannot read (%s): %s", type(exc).__name__, exc)
-    return out
-
-
-def _pod_count(out, pod):
-    name = ((pod.get("metadata") or {}).get("labels") or {}).get(DEPLOYMENT_LABEL)
-    if not name or not isinstance(name, str):
-        return
-    phase = (pod.get("status") or {}).get("phase")
-    gpus = _pod_gpus(pod) if phase == "Running" else 0
-    ready = phase == "Running" and _pod_ready(pod)
-    obs = out[name]
-    if phase == "Succeeded":
-        obs.succeeded_pods += 1
-    elif phase == "Failed":
-        obs.failed_pods += 1
-    else:
-        obs.total_pods += 1
+def pod_facts(pod):
+    """PodFacts of a pod of a Gantry deployment; None for another pod, or one Gantry cannot read (logged: one
+    malformed pod must not hide every other pod of the namespace)."""
+    try:
+        name = ((pod.get("metadata") or {}).get("labels") or {}).get(DEPLOYMENT_LABEL)
+        if not name or not isinstance(name, str):
+            return None
+        phase = (pod.get("status") or {}).get("phase")
+        running = phase == "Running"
         # Only a scheduled, running pod holds its GPUs (and costs money).
-        obs.gpus_in_use += gpus
-        obs.running_pods += int(phase == "Running")
-        obs.ready_pods += int(ready)
+        return PodFacts(name, phase, _pod_gpus(pod) if running else 0, running and _pod_ready(pod))
+    except (AttributeError, TypeError, ValueError) as exc:
+        log.warning("skipped a pod Gantry cannot read (%s): %s", type(exc).__name__, exc)
+        return None
+
+
+def _pods_aggregate(facts):
+    """Pods per deployment name, counted in memory from their PodFacts (None: not counted): {name: Observation}."""
+    out = defaultdict(Observation)
+    for pod in facts:
+        if pod is None:
+            continue
+        obs = out[pod.deployment]
+        if pod.phase == "Succeeded":
+            obs.succeeded_pods += 1
+        elif pod.phase == "Failed":
+            obs.failed_pods += 1
+        else:
+            obs.total_pods += 1
+            obs.gpus_in_use += pod.gpus
+            obs.running_pods += pod.phase == "Running"
+            obs.ready_pods += pod.ready
+    return out
 
 
 def namespace_observe(namespace, targets, *, cluster=None):
@@ -100,13 +114,13 @@ def namespace_observe(namespace, targets, *, cluster=None):
         for obj in items:
             observed[(target, obj["metadata"]["name"])] = obj
     revisions = _revisions(namespace, cluster) if set(targets) & SERVED_BY_KNATIVE else {}
-    return observations_build(pods, observed, revisions, targets)
+    return observations_build([pod_facts(pod) for pod in pods], observed, revisions, targets)
 
 
 def observations_build(pods, observed, revisions, targets):
     """What pods and objects say, per (target, name): the pure half of namespace_observe, which the
-    watcher (clusters/watch.py) also calls with what its watches hold. `observed`: {(target, name): object};
-    `revisions`: {name: Knative Revision} of the namespace."""
+    watcher (clusters/watch.py) also calls with what its watches hold. `pods`: their PodFacts (pod_facts);
+    `observed`: {(target, name): object}; `revisions`: {name: Knative Revision} of the namespace."""
     result = defaultdict(Observation)
     for name, obs in _pods_aggregate(pods).items():
         for target in targets:

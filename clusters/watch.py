@@ -24,7 +24,7 @@ import urllib3
 from .client import ClusterError, NotFound, request, request_stream
 from .labels import DEPLOYMENT_LABEL, MANAGED_SELECTOR
 from .objects import ARGO, ARGO_CRON, CRON_WORKFLOW_LABEL, KNATIVE, KSERVE, TARGET_KINDS, cluster_wide_path
-from .observe import REVISION_KIND, observations_build
+from .observe import REVISION_KIND, observations_build, pod_facts
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +58,18 @@ class Expired(Exception):
 
 
 def _slim(kind, obj):
-    """What sync reads of an object: a pod's labels, phase, readiness and GPU requests; other kinds whole
-    but for managedFields (kilobytes each, never read)."""
+    """What sync reads of an object: a pod's name, labels, resourceVersion and its PodFacts (computed once, when
+    it changes, not at every sweep; and a few plain values where its nested dicts were a dozen objects for the
+    cyclic collector to scan); other kinds whole but for managedFields (kilobytes each, never read)."""
     meta = obj.get("metadata") or {}
     if kind != "pods":
         obj = dict(obj, metadata={k: v for k, v in meta.items() if k != "managedFields"})
         obj.setdefault("apiVersion", WATCHED[kind][0])
         obj.setdefault("kind", WATCHED[kind][1])
         return obj
-    status = obj.get("status") or {}
-    ready = [c for c in status.get("conditions") or [] if isinstance(c, dict) and c.get("type") == "Ready"]
-    containers = [{"resources": c.get("resources") or {}} for c in (obj.get("spec") or {}).get("containers") or []
-                  if isinstance(c, dict)]
     return {"metadata": {"name": meta.get("name"), "namespace": meta.get("namespace"),
                          "resourceVersion": meta.get("resourceVersion"), "labels": meta.get("labels") or {}},
-            "spec": {"containers": containers},
-            "status": {"phase": status.get("phase"), **({"conditions": ready} if ready else {})}}
+            "facts": pod_facts(obj)}
 
 
 def _owners(kind, obj):
@@ -222,7 +218,7 @@ class Mirror:
             cached = self._seen.get((namespace, name), {}).get(target)
             if cached is not None:
                 return cached
-            pods = list(self._index["pods"].get((namespace, name), {}).values())
+            pods = [pod["facts"] for pod in self._index["pods"].get((namespace, name), {}).values()]
             kind = next(k for k, v in WATCHED.items() if v[:2] == TARGET_KINDS[target])
             observed = {(target, n): obj for n, obj in self._index[kind].get((namespace, name), {}).items()}
             revisions = self._revisions.get(namespace, {})
