@@ -92,6 +92,7 @@ class _CollectorPause:
         self._lock = threading.Lock()
         self._lists = 0
         self._big = False
+        self._collecting = False
 
     @contextmanager
     def during_list(self):
@@ -108,16 +109,31 @@ class _CollectorPause:
                 last, big = self._lists == 0, self._big
                 if last:
                     gc.enable()
+                    self._collecting = big
             if last and big:
-                gc.collect()
-                gc.freeze()
+                try:
+                    gc.collect()
+                    gc.freeze()
+                finally:
+                    with self._lock:
+                        self._collecting = False
 
     def big_list(self):
         with self._lock:
             self._big = True
 
+    def settled(self):
+        with self._lock:
+            return self._lists == 0 and not self._collecting
+
 
 _COLLECTOR = _CollectorPause()
+
+
+def lists_settled():
+    """No list in flight in this process, and the collection after the last big one done: a resync timed from here
+    pays for its own lists, not for the end of the ones before (bench/bench_watch.py)."""
+    return _COLLECTOR.settled()
 
 
 class Mirror:

@@ -31,3 +31,21 @@ def test_small_lists_collect_nothing_frozen():
     with pause.during_list():
         pass
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_the_lists_are_settled_only_once_the_collection_after_them_is_done(monkeypatch):
+    """A resync timed from `lists_settled` must not pay for the collection that ends the lists before it."""
+    import clusters.watch as watch
+
+    pause, seen_while_collecting = _CollectorPause(), []
+    collect = gc.collect
+    monkeypatch.setattr(watch.gc, "collect", lambda *a: seen_while_collecting.append(pause.settled()) or collect(*a))
+    try:
+        assert pause.settled()
+        with pause.during_list():
+            assert not pause.settled(), "a list is in flight"
+            pause.big_list()
+        assert seen_while_collecting == [False], "settled while its collection was still running"
+        assert pause.settled()
+    finally:
+        gc.unfreeze()
