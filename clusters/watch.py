@@ -24,7 +24,7 @@ import urllib3
 from .client import ClusterError, NotFound, request, request_stream
 from .labels import DEPLOYMENT_LABEL, MANAGED_SELECTOR
 from .objects import ARGO, ARGO_CRON, CRON_WORKFLOW_LABEL, KNATIVE, KSERVE, TARGET_KINDS, cluster_wide_path
-from .observe import REVISION_KIND, observations_build, pod_facts
+from .observe import REVISION_KIND, observations_build, pod_facts, pod_list_decode
 
 log = logging.getLogger(__name__)
 
@@ -312,7 +312,8 @@ class ClusterWatch:
         with _COLLECTOR.during_list():
             result = request("GET", cluster_wide_path(api_version, kind_name), what=f"listing {kind_name}",
                              query={"labelSelector": selector} if selector else None, cluster=self.cluster,
-                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+                             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                             decode=pod_list_decode if kind == "pods" else orjson.loads)
             items = result.get("items") or []
             self.mirror.replace(kind, items)
             rv = (result.get("metadata") or {}).get("resourceVersion") or "0"
