@@ -7,7 +7,6 @@ for the browser.
 """
 
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -190,7 +189,9 @@ class DeploymentViewSet(DeploymentScopeMixin, mixins.ListModelMixin, viewsets.Ge
         parameters=[OpenApiParameter("format", str, enum=["json", "yaml"],
                                      description="`yaml` for a multi-document YAML stream (application/yaml)")],
         responses={(200, "application/json"): ManifestsSerializer, (200, "application/yaml"): OpenApiResponse(
-            OpenApiTypes.OBJECT, description="A multi-document YAML stream: one Kubernetes object per document")},
+            {"type": "array", "items": {"type": "object"}},
+            description="A multi-document YAML stream: one Kubernetes object per document (read with a loader of "
+                        "all documents, such as PyYAML's safe_load_all: the list of them)")},
     )
     @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, YamlStreamRenderer])
     def manifests(self, request, pk=None):
