@@ -72,8 +72,9 @@ def _rows_insert_sql(shape):
     as one JSON parameter read as the table's row type (jsonb_populate_record, PostgreSQL 15 docs, 9.16.
     "JSON Functions": a JSON string goes through the column type's input function, an array becomes a
     PostgreSQL array, a value for a json/jsonb column is kept as it is). One parameter a row, not one a
-    column: psycopg 3.3 converts a statement of more than 50 parameters anew on every call
-    (psycopg/_queries.py, MAX_CACHED_STATEMENT_PARAMS, and of more than 4,096 characters), a fifth of a create's CPU with the 61 it had."""
+    column: psycopg 3.3 converts a statement of more than 50 parameters, or of more than 4,096 characters, anew
+    on every call (psycopg/_queries.py, MAX_CACHED_STATEMENT_PARAMS); with the 61 a create had, its insert took
+    0.80 ms of CPU, 0.53 ms this way."""
     quote = connection.ops.quote_name
     unsaved = sorted({slot for _, slots in shape for slot in slots if slot is not None})
     keys = ", ".join(f"nextval(pg_get_serial_sequence(%s, %s)) AS k{n}" for n in unsaved) or "1 AS none"
