@@ -102,23 +102,27 @@ def _done(response):
     response.release_conn()
 
 
-def _ready(pod):
+def _ready_since(pod):
+    """When the pod became ready ("" if it is not, or the server did not say when); None if not ready."""
     conditions = (pod.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+    ready = next((c for c in conditions if c.get("type") == "Ready" and c.get("status") == "True"), None)
+    return None if ready is None else ready.get("lastTransitionTime") or ""
 
 
 def deployment_pods_list(namespace, name, *, cluster=None):
     """The pods of one deployment (label gantry.io/deployment=<name>), newest first, with their containers:
-    [{"name", "phase", "ready", "created", "containers": [{"name", "ready", "restarts"}]}]."""
+    [{"name", "phase", "ready", "ready_since", "created", "containers": [{"name", "ready", "restarts"}]}]."""
     pods = objects_list("v1", "Pod", namespace, label_selector=f"{DEPLOYMENT_LABEL}={name}", cluster=cluster)
     out = []
     for pod in pods:
         status = pod.get("status") or {}
+        ready_since = _ready_since(pod)
         states = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
         out.append({
             "name": pod["metadata"]["name"],
             "phase": status.get("phase", "Pending"),
-            "ready": _ready(pod),
+            "ready": ready_since is not None,
+            "ready_since": ready_since or "",
             "created": pod["metadata"].get("creationTimestamp", ""),
             "containers": [{"name": c["name"], "ready": bool((states.get(c["name"]) or {}).get("ready")),
                             "restarts": int((states.get(c["name"]) or {}).get("restartCount") or 0)}

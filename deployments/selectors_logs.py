@@ -1,7 +1,7 @@
 """A deployment's pod logs for a reader (the API and the page ask the same functions).
 
 Which pod and container: the caller's, if the pod is this deployment's (found by its label, so
-"chat" never shows a pod of "chat-v2"); by default the newest ready pod (else the newest) and its
+"chat" never shows a pod of "chat-v2"); by default the pod ready the longest (else the newest) and its
 model container. Reads and follows are bounded by clusters.logs.
 """
 
@@ -76,6 +76,14 @@ def deployment_pods(deployment):
                                          cluster=cluster_for_region(deployment.region))
 
 
+def _longest_ready(pods):
+    """The ready pod that has been ready the longest: the one `kubectl logs deployment/...` reads (kubectl
+    pkg/util/podutils ByLogging) and the last a scale-down removes (ActivePods), so its name stays good
+    while the autoscaler trims the newer ones."""
+    ready = [p for p in pods if p["ready"]]
+    return min(ready, key=lambda p: (p["ready_since"] or p["created"], p["created"], p["name"]), default=None)
+
+
 def log_source(deployment, pods, query):
     """(pod, container) to read: the asked-for ones, or the defaults. Http404 for a pod that is not this
     deployment's; LogQueryInvalid for a container the pod does not have; (None, None) without pods."""
@@ -84,7 +92,7 @@ def log_source(deployment, pods, query):
         if pod is None:
             raise Http404(f"Pod {query.pod} is not one of this deployment's pods (it may have been replaced).")
     elif pods:
-        pod = next((p for p in pods if p["ready"]), pods[0])
+        pod = _longest_ready(pods) or pods[0]
     else:
         return None, None
     names = [c["name"] for c in pod["containers"]]

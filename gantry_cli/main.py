@@ -165,7 +165,7 @@ def list_(session, team, status, everything, fmt):
                                                    "stream after a while: run again to go on).")
 @click.option("--tail", type=int, help="Only the last N lines.")
 @click.option("--since", "since_seconds", type=int, help="Only lines of the last N seconds.")
-@click.option("--pod", help="One of the deployment's pods (default: the newest ready one).")
+@click.option("--pod", help="One of the deployment's pods (default: the one ready the longest, as kubectl picks).")
 @click.option("--container", help="Default: the model container.")
 @click.option("--previous", is_flag=True, help="The previous (crashed) container's log.")
 @pass_session

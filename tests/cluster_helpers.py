@@ -54,7 +54,7 @@ def iso_ago(seconds_ago):
 
 
 def pod_running(core, namespace, name, *, image="vllm/vllm-openai:v0.11.0", container="model",
-                started_ago=30, last_state=None, extra=(), labels=None, ready=True):
+                started_ago=30, last_state=None, extra=(), labels=None, ready=True, ready_ago=None):
     """A pod whose containers started `started_ago` seconds ago (the sandbox's log is told from that time)."""
     containers = [{"name": container, "image": image}, *({"name": c, "image": "queue-proxy"} for c in extra)]
     core.create_namespaced_pod(namespace, {"metadata": {"name": name, "labels": dict(labels or {})},
@@ -62,6 +62,7 @@ def pod_running(core, namespace, name, *, image="vllm/vllm-openai:v0.11.0", cont
     statuses = [{"name": c["name"], "image": c["image"], "imageID": "", "ready": ready,
                  "restartCount": 1 if last_state else 0, "state": {"running": {"startedAt": iso_ago(started_ago)}},
                  **({"lastState": last_state} if last_state else {})} for c in containers]
-    conditions = [{"type": "Ready", "status": "True" if ready else "False"}]
+    conditions = [{"type": "Ready", "status": "True" if ready else "False",
+                   **({"lastTransitionTime": iso_ago(ready_ago)} if ready_ago is not None else {})}]
     core.patch_namespaced_pod_status(name, namespace, {"status": {"phase": "Running", "conditions": conditions,
                                                                   "containerStatuses": statuses}})

@@ -60,7 +60,7 @@ class DeploymentLogsView(APIView):
     content_negotiation_class = JsonErrors
 
     @extend_schema(
-        summary="A pod's log: the model container of the newest ready pod unless `pod` and `container` say",
+        summary="A pod's log: the model container of the pod ready the longest unless `pod` and `container` say",
         description=(f"Plain text, at most {MAX_LINES} lines and {MAX_BYTES // 1024} KiB. With `follow=1` the "
                      f"answer is streamed (chunked) as the container writes, for at most {FOLLOW_SECONDS:.0f} s; "
                      "ask again to go on. `X-Pod` and `X-Container` name what was read."),

@@ -45,13 +45,23 @@ def _errors(response):
     return [(e["code"], e["field"]) for e in response.json()["errors"]]
 
 
-def test_the_log_is_text_from_the_newest_ready_pods_model_container(api, owner, deployment, pods):
+def test_the_log_is_text_from_the_ready_pods_model_container(api, owner, deployment, pods):
     response = api(owner).get(_url(deployment))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert (response["X-Pod"], response["X-Container"]) == ("llama-chat-a", "model")
     text = response.content.decode()
     assert "vLLM API server version" in text and "INFO:     Application startup complete." in text
+
+
+def test_the_default_is_the_pod_ready_longest_which_a_scale_down_keeps(api, owner, deployment, sandbox, pods):
+    # A newer ready pod (the autoscaler scaled up): kubectl logs reads the pod ready the longest, and a
+    # scale-down removes the newest first, so the name the default gave still reads a moment later.
+    pod_running(pods, "tenant-nlp", "llama-chat-c", labels={LABEL: "llama-chat"}, ready_ago=5)
+    client = api(owner)
+    assert client.get(_url(deployment, tail=0))["X-Pod"] == "llama-chat-a"
+    pods.delete_namespaced_pod("llama-chat-c", "tenant-nlp")
+    assert client.get(_url(deployment, pod="llama-chat-a", container="model", tail=1)).status_code == 200
 
 
 def test_tail_since_and_previous_pick_the_lines(api, viewer, deployment, pods):
