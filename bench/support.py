@@ -73,15 +73,21 @@ def _static_collect():
 
 
 def database_vacuum():
-    """VACUUM (ANALYZE) the bench database, as autovacuum keeps a production one. PostgreSQL may run with
+    """VACUUM (ANALYZE) Django's database, as autovacuum keeps a production one. PostgreSQL may run with
     autovacuum off (this machine's CI configuration turns it off): then the rows an earlier benchmark rewrote
     stay dead, freshly generated tables have no statistics, the planner picks sequential scans (a 1,000-row
     count took 30 ms in a table of 23,000 live and 213,000 dead rows), and the figures measure the bloat.
     At the start of every benchmark and after each data generation."""
     import psycopg
+    from django.db import connection
 
+    # Django's database (the bench one after django_setup, the test one in the smoke tests), on a connection
+    # of its own: VACUUM cannot run inside a transaction.
+    db = connection.settings_dict
+    params = {"dbname": db["NAME"], "user": db["USER"], "password": db["PASSWORD"], "host": db["HOST"],
+              "port": db["PORT"]}
     started = time.monotonic()
-    with psycopg.connect(BENCH_DB, autocommit=True) as conn:  # VACUUM cannot run inside a transaction
+    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
         conn.execute("VACUUM (ANALYZE)")
     print(f"bench database vacuumed and analyzed in {time.monotonic() - started:.1f}s", flush=True)
 
