@@ -54,7 +54,7 @@ def test_the_log_is_text_from_the_ready_pods_model_container(api, owner, deploym
     assert "vLLM API server version" in text and "INFO:     Application startup complete." in text
 
 
-def test_the_default_is_the_pod_ready_longest_which_a_scale_down_keeps(api, owner, deployment, sandbox, pods):
+def test_the_default_is_the_pod_ready_longest_which_a_scale_down_keeps(api, owner, deployment, pods):
     # A newer ready pod (the autoscaler scaled up): kubectl logs reads the pod ready the longest, and a
     # scale-down removes the newest first, so the name the default gave still reads a moment later.
     pod_running(pods, "tenant-nlp", "llama-chat-c", labels={LABEL: "llama-chat"}, ready_ago=5)
